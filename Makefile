@@ -1,0 +1,54 @@
+# dm-deltalog: top-level build. Everything lands under build/.
+#
+#   make            module for every test kernel + userspace
+#   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel
+#   make demo       the scripted tour, in the VM
+#   make install    deltalogctl, docs, and the module source for DKMS
+#   make deps       install build and test dependencies (Debian 12, as root)
+
+BUILD   ?= build
+KERNELS ?= 6.1 6.12
+JOBS    ?= $(shell nproc)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+CMAKE_BUILD := $(BUILD)/cmake
+
+.PHONY: all deps userspace modules kernels check check-unit check-fuzz check-vm \
+	demo install clean
+
+all: userspace modules
+
+deps:
+	@tools/deps
+
+userspace: deps
+	@cmake -S . -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		$(if $(shell command -v clang 2>/dev/null),-DDELTALOG_FUZZ=ON) >/dev/null
+	@cmake --build $(CMAKE_BUILD) -j $(JOBS)
+
+kernels: deps
+	@for k in $(KERNELS); do tools/fetch-kernel $$k || exit 1; done
+
+modules: kernels
+	@for k in $(KERNELS); do tools/build-module $$k || exit 1; done
+
+check: check-unit check-fuzz check-vm
+
+check-unit: userspace
+	@cd $(CMAKE_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+check-fuzz: userspace
+	@tools/fuzz-smoke $(CMAKE_BUILD)
+
+check-vm: all
+	@tests/vm/run-all $(foreach k,$(KERNELS),--kernel $(k))
+
+demo: all
+	@tests/vm/run --kernel $(firstword $(KERNELS)) --script tests/vm/demo.sh
+
+install: userspace
+	@tools/install "$(DESTDIR)" "$(PREFIX)" "$(CMAKE_BUILD)"
+
+clean:
+	rm -rf $(BUILD)
