@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-deltalog: a write-logging block device.
+ *
+ * The target sits over an *origin* device and a *delta* device. Every write
+ * to the stacked device is to be appended, with its time, to a log on the
+ * delta; the origin is never written (except, later, by a merge). Reads
+ * return the newest logged data for a sector, or the origin's data for
+ * sectors never written. Because the log keeps every write in order with its
+ * sequence number and time, the device can be rolled back to any past point,
+ * merged into the origin up to any point, or viewed read-only as it was at
+ * any point. docs/FORMAT.md specifies the delta byte by byte;
+ * docs/dm-deltalog.rst is the user's contract (table line, status, messages).
+ *
+ * Delta layout (sectors of 512 bytes; geometry fixed at format time):
+ *
+ *   0        8        16                     data_start           delta end
+ *   +--------+--------+----------------------+---------------------+
+ *   | sb A   | sb B   | metadata ring        | data ring           |
+ *   | 4 KiB  | 4 KiB  | meta_blocks blocks   | data_sectors        |
+ *   +--------+--------+----------------------+---------------------+
+ *                      ^ hash-chained blocks   ^ write payloads, addressed
+ *                        of 48-byte records      by a position that only
+ *                        (WRITE, ZERO, MARK,     grows (modulo the ring)
+ *                        ROLLBACK)
+ *
+ * What this version does
+ * ----------------------
+ * - Parses the table line, opens both devices, checks that the target's
+ *   length equals the origin's size.
+ * - Reads both superblock copies and uses the valid one with the highest
+ *   generation; formats a delta whose first 4 KiB are zero (default layout,
+ *   random uuid, origin identity, empty log); refuses a delta made for
+ *   another origin (size, logical block size, fingerprint of 16 sampled
+ *   blocks), a delta that shrank, and a corrupt or foreign delta.
+ * - Recovers the log (deltalog-log.c): walks the hash chain of metadata
+ *   blocks, refuses malformed records, voids rolled-back records, drops
+ *   merged ones, checks the data of records newer than the trusted seq and
+ *   cuts the log at the first mismatch, and builds an in-core extent index
+ *   (deltalog-index.c): origin extent -> data ring position, or zeros.
+ * - Serves reads: .map looks the bio up in the index under a spinlock and
+ *   remaps it to the origin or to the data ring, or zero-fills it, splitting
+ *   with dm_accept_partial_bio() at extent boundaries and at the ring's wrap.
+ *   .map never sleeps and never takes a mutex.
+ * - A `view <seq>` table shows the device as it was at seq: only records up
+ *   to seq are indexed; the delta is opened read-only.
+ * - Refuses writes, discards and write-zeroes with an I/O error; an empty
+ *   flush completes at once (nothing is ever written, so nothing is cached).
+ *   The delta is written only when it is formatted.
+ * - Status and table status; messages `mark` and `merge` are validated and
+ *   answered with -EOPNOTSUPP.
+ *
+ * What comes next: the write path
+ * -------------------------------
+ * Writes will be handled like this (the structures here are laid out for it:
+ * one context, the index under dc->lock, the log state in dc->log):
+ * - .map of a write allocates its data ring positions at the data head,
+ *   keeping 4 KiB alignment (data_pos % 8 == origin_sector % 8), assigns it
+ *   a seq, keeps its state in dm_per_bio_data() and remaps it to the data
+ *   ring. It never waits: when the ring is full the bio goes to the worker.
+ * - When the data write completes, its record goes into the in-core log and
+ *   the index (reads see it from then on) and the bio completes: like a disk
+ *   with a volatile cache, the write is not yet durable.
+ * - An ordered WQ_MEM_RECLAIM worker commits in batches, on a REQ_PREFLUSH
+ *   or REQ_FUA bio and at least every commit_ms by a timer, in dm-clone's
+ *   commit_metadata() order: (1) flush the delta, so the data of every
+ *   completed write is durable; (2) write the metadata blocks holding their
+ *   records (the newest block rewritten in place while it has free slots,
+ *   FORMAT.md 4.3) with FUA, their durable_seq up to date; (3) complete the
+ *   flush and FUA bios of the batch. A record therefore never reaches the
+ *   disk before its data, and records are written without DATA_CSUM.
+ * - The first write after activation clears clean_seq in the superblock;
+ *   a clean stop (postsuspend/dtr) commits everything and sets it again.
+ * - mark appends a MARK record; merge copies records up to a seq into the
+ *   origin with dm-kcopyd, flushes the origin, then moves merged_seq and
+ *   meta_tail in the superblock (FORMAT.md 7.3); on_full and low_water act
+ *   when the rings fill up; I/O errors switch the target to FAIL mode.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/ctype.h>
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "deltalog.h"
+
+#define DELTALOG_VERSION_STRING "0.1.0"
+
+/*----------------------------------------------------------------
+ * Constructor and destructor
+ *--------------------------------------------------------------*/
+
+/* Frees everything a constructor may have set up, in any state. */
+static void deltalog_destroy(struct deltalog_c *dc)
+{
+	deltalog_index_destroy(dc);
+	if (dc->delta)
+		dm_put_device(dc->ti, dc->delta);
+	if (dc->origin)
+		dm_put_device(dc->ti, dc->origin);
+	kfree(dc);
+}
+
+static const struct dm_arg deltalog_args[] = {
+	{0, 8, "Invalid number of optional arguments"},
+	{DELTALOG_COMMIT_MS_MIN, DELTALOG_COMMIT_MS_MAX,
+	 "Invalid commit_ms (must be 1..60000)"},
+};
+
+static bool deltalog_opt_once(struct deltalog_c *dc, unsigned int opt,
+			      char *dup_error, char **error)
+{
+	if (dc->opts & opt) {
+		*error = dup_error;
+		return false;
+	}
+	dc->opts |= opt;
+	return true;
+}
+
+/*
+ * Optional arguments: [<#opt_args> <opt_arg>...], each a key and a value:
+ * view <seq>, on_full error|merge_oldest, commit_ms <n>, low_water <blocks>.
+ */
+static int deltalog_parse_opts(struct deltalog_c *dc, struct dm_arg_set *as,
+			       char **error)
+{
+	unsigned int argc;
+	const char *key, *val;
+	int r;
+
+	if (!as->argc)
+		return 0;
+
+	r = dm_read_arg_group(&deltalog_args[0], as, &argc, error);
+	if (r)
+		return r;
+
+	while (argc) {
+		key = dm_shift_arg(as);
+		argc--;
+
+		if (!strcasecmp(key, "view")) {
+			if (!deltalog_opt_once(dc, DELTALOG_OPT_VIEW, "Duplicate view", error))
+				return -EINVAL;
+			val = argc ? as->argv[0] : NULL;
+			if (!val || kstrtou64(val, 10, &dc->view_seq)) {
+				*error = "view needs a sequence number";
+				return -EINVAL;
+			}
+			dm_consume_args(as, 1);
+			argc--;
+		} else if (!strcasecmp(key, "on_full")) {
+			if (!deltalog_opt_once(dc, DELTALOG_OPT_ON_FULL, "Duplicate on_full",
+					       error))
+				return -EINVAL;
+			val = argc ? as->argv[0] : NULL;
+			if (val && !strcasecmp(val, "error")) {
+				dc->on_full = DELTALOG_ON_FULL_ERROR;
+			} else if (val && !strcasecmp(val, "merge_oldest")) {
+				dc->on_full = DELTALOG_ON_FULL_MERGE_OLDEST;
+			} else {
+				*error = "Invalid on_full (must be error or merge_oldest)";
+				return -EINVAL;
+			}
+			dm_consume_args(as, 1);
+			argc--;
+		} else if (!strcasecmp(key, "commit_ms")) {
+			if (!deltalog_opt_once(dc, DELTALOG_OPT_COMMIT_MS,
+					       "Duplicate commit_ms", error))
+				return -EINVAL;
+			if (!argc) {
+				*error = "commit_ms needs a number of milliseconds";
+				return -EINVAL;
+			}
+			val = as->argv[0];
+			r = dm_read_arg(&deltalog_args[1], as, &dc->commit_ms, error);
+			if (r) {
+				DMERR("%s: Invalid commit_ms: %s (must be %u..%u)",
+				      deltalog_name(dc), val, DELTALOG_COMMIT_MS_MIN,
+				      DELTALOG_COMMIT_MS_MAX);
+				return r;
+			}
+			argc--;
+		} else if (!strcasecmp(key, "low_water")) {
+			if (!deltalog_opt_once(dc, DELTALOG_OPT_LOW_WATER,
+					       "Duplicate low_water", error))
+				return -EINVAL;
+			val = argc ? as->argv[0] : NULL;
+			if (!val || kstrtou64(val, 10, &dc->low_water)) {
+				*error = "low_water needs a number of 4 KiB blocks";
+				return -EINVAL;
+			}
+			dm_consume_args(as, 1);
+			argc--;
+		} else {
+			DMERR("%s: Unknown optional argument: %s", deltalog_name(dc), key);
+			*error = "Unknown optional argument";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static u64 deltalog_data_blocks(struct deltalog_c *dc)
+{
+	return dc->sb.data_sectors / DELTALOG_DATA_BLOCK_SECTORS;
+}
+
+/* Checks of the table line that need the superblock or the log. */
+static int deltalog_check_table(struct deltalog_c *dc, char **error)
+{
+	if (deltalog_is_view(dc) && dc->view_seq < dc->sb.merged_seq) {
+		DMERR("%s: view %llu is older than the merged seq %llu",
+		      deltalog_name(dc), dc->view_seq, dc->sb.merged_seq);
+		*error = "View is older than the merged history";
+		return -EINVAL;
+	}
+	if (deltalog_is_view(dc) && dc->view_seq >= dc->log.next_seq) {
+		DMERR("%s: view %llu is newer than the log (newest seq %llu)",
+		      deltalog_name(dc), dc->view_seq, dc->log.newest_seq);
+		*error = "View is newer than the log";
+		return -EINVAL;
+	}
+	if (dc->low_water > deltalog_data_blocks(dc)) {
+		DMERR("%s: low_water %llu exceeds the %llu blocks of the data ring",
+		      deltalog_name(dc), dc->low_water, deltalog_data_blocks(dc));
+		*error = "low_water exceeds the data ring";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Construct a deltalog mapping:
+ *   <origin_dev> <delta_dev> [<#opt_args> <opt_arg>...]
+ */
+static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct deltalog_c *dc;
+	struct dm_arg_set as;
+	const char *origin_path, *delta_path;
+	deltalog_mode_t mode;
+	unsigned int noio;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Invalid argument count: need <origin_dev> <delta_dev>";
+		return -EINVAL;
+	}
+
+	dc = kzalloc(sizeof(*dc), GFP_KERNEL);
+	if (!dc) {
+		ti->error = "Cannot allocate deltalog context";
+		return -ENOMEM;
+	}
+	dc->ti = ti;
+	dc->commit_ms = DELTALOG_COMMIT_MS_DEFAULT;
+	dc->on_full = DELTALOG_ON_FULL_ERROR;
+	dc->index = RB_ROOT;
+	spin_lock_init(&dc->lock);
+
+	as.argc = argc;
+	as.argv = argv;
+	origin_path = dm_shift_arg(&as);
+	delta_path = dm_shift_arg(&as);
+	r = deltalog_parse_opts(dc, &as, &ti->error);
+	if (r)
+		goto bad;
+	if (as.argc) {
+		ti->error = "Too many arguments";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	mode = dm_table_get_mode(ti->table);
+	r = dm_get_device(ti, origin_path, mode, &dc->origin);
+	if (r) {
+		ti->error = "Error opening origin device";
+		goto bad;
+	}
+	r = dm_get_device(ti, delta_path,
+			  deltalog_is_view(dc) ? deltalog_mode_read_only(mode) : mode,
+			  &dc->delta);
+	if (r) {
+		ti->error = "Error opening delta device";
+		goto bad;
+	}
+	if (dc->origin->bdev == dc->delta->bdev) {
+		ti->error = "Origin and delta are the same device";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	dc->origin_sectors = bdev_nr_sectors(dc->origin->bdev);
+	dc->origin_lbs = bdev_logical_block_size(dc->origin->bdev);
+	dc->delta_dev_sectors = bdev_nr_sectors(dc->delta->bdev);
+	dc->delta_lbs = bdev_logical_block_size(dc->delta->bdev);
+
+	if (ti->len != dc->origin_sectors) {
+		DMERR("%s: target length %llu, origin %s has %llu sectors",
+		      deltalog_name(dc), (unsigned long long)ti->len, dc->origin->name,
+		      (unsigned long long)dc->origin_sectors);
+		ti->error = "Device length must equal origin size";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (dc->origin_sectors < DLOG_MIN_ORIGIN_SECTORS) {
+		ti->error = "Origin is smaller than 4 KiB";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (dc->delta_lbs > dc->origin_lbs) {
+		DMERR("%s: delta has %u-byte logical blocks, origin %u-byte",
+		      deltalog_name(dc), dc->delta_lbs, dc->origin_lbs);
+		ti->error = "Delta logical block size exceeds the origin's";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	/* Memory reclaim must not recurse into I/O while we read the delta. */
+	noio = memalloc_noio_save();
+	r = deltalog_sb_load(dc, &ti->error);
+	if (!r)
+		r = deltalog_check_origin(dc, &ti->error);
+	if (!r)
+		r = deltalog_log_load(dc, &ti->error);
+	memalloc_noio_restore(noio);
+	if (r)
+		goto bad;
+
+	r = deltalog_check_table(dc, &ti->error);
+	if (r)
+		goto bad;
+
+	dc->mode = deltalog_is_view(dc) ? DELTALOG_MODE_VIEW : DELTALOG_MODE_WRITE;
+	ti->num_flush_bios = 1;
+	ti->private = dc;
+	return 0;
+
+bad:
+	deltalog_destroy(dc);
+	return r;
+}
+
+static void deltalog_dtr(struct dm_target *ti)
+{
+	deltalog_destroy(ti->private);
+}
+
+/*----------------------------------------------------------------
+ * I/O
+ *--------------------------------------------------------------*/
+
+static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio,
+				 sector_t sector)
+{
+	bio_set_dev(bio, dc->origin->bdev);
+	bio->bi_iter.bi_sector = sector;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * A read: find the first extent of the index that ends after the bio's
+ * first sector, serve the part of the bio up to the next boundary (extent
+ * start or end, or the wrap of the data ring) and let dm resubmit the rest.
+ */
+static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
+{
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	sector_t nr = bio_sectors(bio);
+	struct deltalog_extent *e, ext;
+	unsigned long flags;
+	u64 pos, off;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	e = deltalog_index_find(dc, sector);
+	if (e)
+		ext = *e;
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	if (!e || ext.start >= sector + nr)
+		return deltalog_remap_origin(dc, bio, sector);
+
+	if (ext.start > sector) {
+		dm_accept_partial_bio(bio, ext.start - sector);
+		return deltalog_remap_origin(dc, bio, sector);
+	}
+
+	nr = min(nr, ext.start + ext.len - sector);
+	if (ext.kind == DLOG_REC_ZERO) {
+		if (nr < bio_sectors(bio))
+			dm_accept_partial_bio(bio, nr);
+		zero_fill_bio(bio);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	pos = ext.data_pos + (sector - ext.start);
+	div64_u64_rem(pos, dc->sb.data_sectors, &off);
+	nr = min_t(u64, nr, dc->sb.data_sectors - off);
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);
+	bio_set_dev(bio, dc->delta->bdev);
+	bio->bi_iter.bi_sector = dc->sb.data_start + off;
+	return DM_MAPIO_REMAPPED;
+}
+
+static int deltalog_map(struct dm_target *ti, struct bio *bio)
+{
+	struct deltalog_c *dc = ti->private;
+
+	if (unlikely(dc->mode == DELTALOG_MODE_FAIL))
+		return DM_MAPIO_KILL;
+
+	if (bio_op(bio) == REQ_OP_READ)
+		return deltalog_map_read(dc, bio);
+
+	/* Nothing is ever written, so an empty flush has nothing to flush. */
+	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	if (dc->mode == DELTALOG_MODE_VIEW)
+		DMERR_LIMIT("%s: a view is read-only", deltalog_name(dc));
+	else
+		DMERR_LIMIT("%s: writes are not supported yet by this version",
+			    deltalog_name(dc));
+	return DM_MAPIO_KILL;
+}
+
+/*----------------------------------------------------------------
+ * Status
+ *--------------------------------------------------------------*/
+
+static const char *deltalog_state_name(struct deltalog_c *dc, u64 used_data,
+				       u64 used_meta)
+{
+	switch (dc->mode) {
+	case DELTALOG_MODE_FAIL:
+		return "failed";
+	case DELTALOG_MODE_VIEW:
+		return "view";
+	case DELTALOG_MODE_WRITE:
+		break;
+	}
+	if (dc->sb.flags & DLOG_SBF_MERGING)
+		return "merging";
+	if (used_data >= deltalog_data_blocks(dc) || used_meta >= dc->sb.meta_blocks)
+		return "full";
+	return "active";
+}
+
+static unsigned int deltalog_nr_opt_args(struct deltalog_c *dc)
+{
+	unsigned int n = 0;
+
+	n += deltalog_is_view(dc);
+	n += dc->on_full != DELTALOG_ON_FULL_ERROR;
+	n += dc->commit_ms != DELTALOG_COMMIT_MS_DEFAULT;
+	n += dc->low_water != 0;
+	return 2 * n;
+}
+
+static const char *deltalog_on_full_name(enum deltalog_on_full on_full)
+{
+	return on_full == DELTALOG_ON_FULL_MERGE_OLDEST ? "merge_oldest" : "error";
+}
+
+/*
+ * INFO: <used>/<total data blocks> <used>/<total metadata blocks>
+ *       <oldest seq> <newest seq> <newest durable seq> <merged seq> <state>
+ * TABLE: the table line, with the optional arguments that differ from their
+ *       defaults.
+ */
+static void deltalog_status(struct dm_target *ti, status_type_t type,
+			    unsigned int status_flags, char *result, unsigned int maxlen)
+{
+	struct deltalog_c *dc = ti->private;
+	struct deltalog_log log;
+	unsigned long flags;
+	u64 used_data, used_meta;
+	unsigned int sz = 0;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	log = dc->log;
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	used_data = DIV_ROUND_UP_ULL(log.data_head - log.data_tail,
+				     DELTALOG_DATA_BLOCK_SECTORS);
+	used_meta = log.head - dc->sb.meta_tail;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%llu/%llu %llu/%llu %llu %llu %llu %llu %s",
+		       used_data, deltalog_data_blocks(dc),
+		       used_meta, dc->sb.meta_blocks,
+		       log.oldest_seq, log.newest_seq, log.durable_seq,
+		       dc->sb.merged_seq,
+		       deltalog_state_name(dc, used_data, used_meta));
+		break;
+
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s", dc->origin->name, dc->delta->name);
+		if (!deltalog_nr_opt_args(dc))
+			break;
+		DMEMIT(" %u", deltalog_nr_opt_args(dc));
+		if (deltalog_is_view(dc))
+			DMEMIT(" view %llu", dc->view_seq);
+		if (dc->on_full != DELTALOG_ON_FULL_ERROR)
+			DMEMIT(" on_full %s", deltalog_on_full_name(dc->on_full));
+		if (dc->commit_ms != DELTALOG_COMMIT_MS_DEFAULT)
+			DMEMIT(" commit_ms %u", dc->commit_ms);
+		if (dc->low_water)
+			DMEMIT(" low_water %llu", dc->low_water);
+		break;
+
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",origin_dev=%s,delta_dev=%s,delta_uuid=%pUb,view=%c",
+		       dc->origin->name, dc->delta->name, dc->sb.uuid,
+		       deltalog_is_view(dc) ? 'y' : 'n');
+		if (deltalog_is_view(dc))
+			DMEMIT(",view_seq=%llu", dc->view_seq);
+		DMEMIT(",on_full=%s,commit_ms=%u,low_water=%llu;",
+		       deltalog_on_full_name(dc->on_full), dc->commit_ms, dc->low_water);
+		break;
+	}
+}
+
+/*----------------------------------------------------------------
+ * Messages
+ *--------------------------------------------------------------*/
+
+static bool deltalog_label_valid(const char *label)
+{
+	size_t len = strlen(label), i;
+
+	if (len < 1 || len > DLOG_LABEL_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = label[i];
+
+		if (!isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+/* mark <label> */
+static int deltalog_message_mark(struct deltalog_c *dc, unsigned int argc, char **argv)
+{
+	if (argc != 2) {
+		DMERR("%s: mark: usage: mark <label>", deltalog_name(dc));
+		return -EINVAL;
+	}
+	if (!deltalog_label_valid(argv[1])) {
+		DMERR("%s: mark: invalid label (1-63 characters of [A-Za-z0-9._:-])",
+		      deltalog_name(dc));
+		return -EINVAL;
+	}
+	if (deltalog_is_view(dc)) {
+		DMERR("%s: mark: a view is read-only", deltalog_name(dc));
+		return -EINVAL;
+	}
+	DMERR("%s: mark: not supported by this version (needs the write path)",
+	      deltalog_name(dc));
+	return -EOPNOTSUPP;
+}
+
+/* merge <seq> | merge cancel */
+static int deltalog_message_merge(struct deltalog_c *dc, unsigned int argc, char **argv)
+{
+	u64 seq;
+
+	if (argc != 2) {
+		DMERR("%s: merge: usage: merge <seq>|cancel", deltalog_name(dc));
+		return -EINVAL;
+	}
+	if (strcasecmp(argv[1], "cancel")) {
+		if (kstrtou64(argv[1], 10, &seq)) {
+			DMERR("%s: merge: invalid sequence number: %s",
+			      deltalog_name(dc), argv[1]);
+			return -EINVAL;
+		}
+		if (seq <= dc->sb.merged_seq || seq > dc->log.newest_seq) {
+			DMERR("%s: merge: seq %llu is not in the log (merged up to %llu, newest %llu)",
+			      deltalog_name(dc), seq, dc->sb.merged_seq,
+			      dc->log.newest_seq);
+			return -EINVAL;
+		}
+	}
+	if (deltalog_is_view(dc)) {
+		DMERR("%s: merge: a view is read-only", deltalog_name(dc));
+		return -EINVAL;
+	}
+	DMERR("%s: merge: not supported by this version (needs the write path)",
+	      deltalog_name(dc));
+	return -EOPNOTSUPP;
+}
+
+static int deltalog_message(struct dm_target *ti, unsigned int argc, char **argv,
+			    char *result, unsigned int maxlen)
+{
+	struct deltalog_c *dc = ti->private;
+
+	if (!argc) {
+		DMERR("%s: empty message", deltalog_name(dc));
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "mark"))
+		return deltalog_message_mark(dc, argc, argv);
+	if (!strcasecmp(argv[0], "merge"))
+		return deltalog_message_merge(dc, argc, argv);
+
+	DMERR("%s: unknown message: %s", deltalog_name(dc), argv[0]);
+	return -EINVAL;
+}
+
+/*----------------------------------------------------------------
+ * Devices and limits
+ *--------------------------------------------------------------*/
+
+static int deltalog_iterate_devices(struct dm_target *ti,
+				    iterate_devices_callout_fn fn, void *data)
+{
+	struct deltalog_c *dc = ti->private;
+	int r;
+
+	r = fn(ti, dc->origin, 0, ti->len, data);
+	if (!r)
+		r = fn(ti, dc->delta, dc->sb.data_start, dc->sb.data_sectors, data);
+	return r;
+}
+
+/*
+ * The stacked device keeps the origin's logical block size, so a filesystem
+ * made on the origin mounts on it. (The delta's is never larger: checked by
+ * the constructor.)
+ */
+static void deltalog_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct deltalog_c *dc = ti->private;
+
+	limits->logical_block_size = dc->origin_lbs;
+	limits->physical_block_size = max(limits->physical_block_size, dc->origin_lbs);
+	limits->io_min = max(limits->io_min, dc->origin_lbs);
+}
+
+/*----------------------------------------------------------------
+ * Module
+ *--------------------------------------------------------------*/
+
+static struct target_type deltalog_target = {
+	.name = "deltalog",
+	.version = {0, 1, 0},
+	.module = THIS_MODULE,
+	.ctr = deltalog_ctr,
+	.dtr = deltalog_dtr,
+	.map = deltalog_map,
+	.status = deltalog_status,
+	.message = deltalog_message,
+	.iterate_devices = deltalog_iterate_devices,
+	.io_hints = deltalog_io_hints,
+};
+
+static int __init deltalog_init(void)
+{
+	int r;
+
+	r = deltalog_index_init();
+	if (r)
+		return r;
+
+	r = dm_register_target(&deltalog_target);
+	if (r < 0) {
+		DMERR("register failed %d", r);
+		deltalog_index_exit();
+	}
+	return r;
+}
+
+static void __exit deltalog_exit(void)
+{
+	dm_unregister_target(&deltalog_target);
+	deltalog_index_exit();
+}
+
+module_init(deltalog_init);
+module_exit(deltalog_exit);
+
+MODULE_DESCRIPTION(DM_NAME " write-logging target with rollback, merge and views");
+MODULE_AUTHOR("dm-deltalog developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(DELTALOG_VERSION_STRING);
