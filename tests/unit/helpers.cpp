@@ -147,3 +147,54 @@ Pair make_pair(const TempDir &dir, const PairOptions &po)
 }
 
 } // namespace dlt
+
+#include "deltalog/state.hpp"
+
+namespace dlt {
+
+Env::Env(const PairOptions &opts)
+	: pair(make_pair(dir, opts)), delta(open_rw(pair.delta)), origin(open_rw(pair.origin))
+{
+	reopen();
+}
+
+void Env::reopen()
+{
+	writer.reset();
+	writer = std::make_unique<deltalog::Writer>(delta, clock.fn());
+}
+
+deltalog::LogState Env::recover() const
+{
+	return deltalog::recover(open_ro(pair.delta));
+}
+
+Bytes Env::image(std::uint64_t seq) const
+{
+	deltalog::Device d = open_ro(pair.delta);
+	deltalog::Device o = open_ro(pair.origin);
+	deltalog::LogState log = deltalog::recover(d);
+	deltalog::ExtentMap map = deltalog::state_at(log, seq);
+	Bytes out;
+	deltalog::write_image(log, map, d, o, [&](std::span<const std::byte> c) {
+		out.insert(out.end(), c.begin(), c.end());
+	});
+	return out;
+}
+
+std::uint64_t Env::block_offset(std::uint64_t index) const
+{
+	return pair.sb.block_sector(index) * 512;
+}
+
+Bytes Env::block_bytes(std::uint64_t index) const
+{
+	return read_at(pair.delta, block_offset(index), pair.sb.meta_block_size);
+}
+
+std::uint64_t Env::data_offset(std::uint64_t pos) const
+{
+	return pair.sb.data_sector(pos) * 512;
+}
+
+} // namespace dlt

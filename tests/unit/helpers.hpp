@@ -71,3 +71,47 @@ struct Pair {
 Pair make_pair(const TempDir &dir, const PairOptions &opts = {});
 
 } // namespace dlt
+
+#include "deltalog/log.hpp"
+#include "deltalog/writer.hpp"
+
+#include <memory>
+
+namespace dlt {
+
+// A clock the test sets.
+struct FakeClock {
+	std::shared_ptr<std::uint64_t> now = std::make_shared<std::uint64_t>(2'000'000'000);
+	deltalog::Clock fn() const
+	{
+		auto n = now;
+		return [n] { return *n; };
+	}
+	void set(std::uint64_t t) { *now = t; }
+	void advance(std::uint64_t by = 1000) { *now += by; }
+};
+
+// A formatted pair, open, with a writer on a fake clock.
+struct Env {
+	explicit Env(const PairOptions &opts = {});
+	TempDir dir;
+	Pair pair;
+	deltalog::Device delta;
+	deltalog::Device origin;
+	FakeClock clock;
+	std::unique_ptr<deltalog::Writer> writer;
+
+	deltalog::Writer &w() { return *writer; }
+	void reopen();	// a new writer (recovery)
+	deltalog::LogState recover() const;
+	// The device image at seq, from a fresh recovery.
+	Bytes image(std::uint64_t seq) const;
+	Bytes origin_bytes() const { return read_file(pair.origin); }
+	// Byte offset of the metadata block with ring index i.
+	std::uint64_t block_offset(std::uint64_t index) const;
+	Bytes block_bytes(std::uint64_t index) const;
+	// Byte offset of data ring position pos.
+	std::uint64_t data_offset(std::uint64_t pos) const;
+};
+
+} // namespace dlt
