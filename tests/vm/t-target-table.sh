@@ -34,7 +34,7 @@ trap cleanup EXIT
 refused() {
 	text=$1
 	shift
-	dmesg -C
+	dmesg -c >/dev/null
 	if dmsetup create dlbad --table "$*" >/dev/null 2>&1; then
 		dmsetup remove dlbad
 		fail "table accepted: $*"
@@ -51,7 +51,7 @@ refused() {
 message_fails() {
 	text=$1
 	shift
-	dmesg -C
+	dmesg -c >/dev/null
 	if dmsetup message dl 0 "$@" >/dev/null 2>&1; then
 		fail "message accepted: $*"
 	fi
@@ -73,7 +73,7 @@ origin_sum=$(sum "$origin")
 echo "origin $origin: $size sectors, sha256 $origin_sum"
 
 table="0 $size deltalog $origin $delta"
-dmesg -C
+dmesg -c >/dev/null
 dmsetup create dl --table "$table"
 dmesg | grep -F "formatted delta $(devno "$delta")" || fail "no 'formatted delta' line in the kernel log"
 
@@ -120,7 +120,7 @@ dmsetup reload dl --table "$(dmsetup table dl)"
 dmsetup resume dl
 [ "$(dmsetup table dl)" = "0 $size deltalog $(devno "$origin") $(devno "$delta")" ] || fail "reloaded table"
 dmsetup remove dl
-dmesg -C
+dmesg -c >/dev/null
 dmsetup create dl --table "$table"
 if dmesg | grep -qF "formatted delta"; then fail "reactivation reformatted the delta"; fi
 [ "$(hex "$delta" 32 16)" = "$uuid" ] || fail "uuid changed on reactivation"
@@ -237,7 +237,7 @@ refused "First superblock zeroed but second valid; refusing to format" "$table"
 restore
 # One damaged copy is survivable: the other one is used.
 flip 200
-dmesg -C
+dmesg -c >/dev/null
 dmsetup create dl --table "$table"
 dmesg | grep -qF "superblock copy A ignored: Superblock checksum mismatch" ||
 	fail "no warning about the damaged copy"
