@@ -236,7 +236,7 @@ LogState assemble_log(const Device &delta, const SuperblockChoice &choice, const
 LogState recover(const Device &delta)
 {
 	SuperblockChoice choice = read_superblock(delta);
-	check_delta(choice.sb, delta);
+	check_delta_fits(choice.sb, delta);
 	ChainScan scan = scan_chain(delta, choice.sb);
 	for (const ParsedBlock &pb : scan.blocks)
 		if (!pb.ok())

@@ -331,7 +331,7 @@ void check_origin(const Superblock &sb, const Device &origin)
 			origin.name(), fp, sb.origin_fingerprint));
 }
 
-void check_delta(const Superblock &sb, const Device &delta)
+void check_delta_fits(const Superblock &sb, const Device &delta)
 {
 	if (delta.sectors() < sb.delta_sectors)
 		throw GeometryError(fmt::format("{}: delta has {} sectors, it was formatted with {}",

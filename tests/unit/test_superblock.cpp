@@ -594,7 +594,7 @@ TEST(DeltaFit, ShrunkDeltaIsRefused)
 {
 	dlt::TempDir dir;
 	auto p = dlt::make_pair(dir);
-	EXPECT_NO_THROW(check_delta(p.sb, dlt::open_ro(p.delta)));
+	EXPECT_NO_THROW(check_delta_fits(p.sb, dlt::open_ro(p.delta)));
 	dlt::create_file(dir.path("small"), p.sb.delta_sectors - 8);
-	EXPECT_THROW(check_delta(p.sb, dlt::open_ro(dir.path("small"))), GeometryError);
+	EXPECT_THROW(check_delta_fits(p.sb, dlt::open_ro(dir.path("small"))), GeometryError);
 }

@@ -112,7 +112,7 @@ std::uint32_t origin_fingerprint(const Device &origin);
 void check_origin(const Superblock &sb, const Device &origin);
 // Throws GeometryError if the delta no longer fits the superblock (smaller
 // than at format, logical block larger than a metadata block).
-void check_delta(const Superblock &sb, const Device &delta);
+void check_delta_fits(const Superblock &sb, const Device &delta);
 
 struct FormatOptions {
 	// 0: the larger of the delta's logical and physical block size,
