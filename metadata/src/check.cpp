@@ -223,6 +223,14 @@ private:
 					fmt::format("data position {} does not keep the 4 KiB alignment "
 						    "of origin sector {}",
 						    lr->rec.data_pos, lr->rec.origin_sector));
+		const std::uint64_t delta_lbs = delta_.logical_block_size() >> DLOG_SECTOR_SHIFT;
+		for (const LogRecord *lr : writes)
+			if ((lr->rec.data_pos | lr->rec.nr_sectors) & (delta_lbs - 1))
+				fatal(block_where(lr->block, static_cast<int>(lr->slot), lr->rec.seq),
+				      fmt::format("data {}+{} is not whole {}-byte logical blocks of "
+						  "the delta: the kernel target cannot read it",
+						  lr->rec.data_pos, lr->rec.nr_sectors,
+						  delta_.logical_block_size()));
 		std::sort(writes.begin(), writes.end(),
 			  [](auto *a, auto *b) { return a->rec.data_pos < b->rec.data_pos; });
 		for (std::size_t i = 1; i < writes.size(); i++) {

@@ -244,6 +244,14 @@ std::uint64_t Writer::append_write(std::uint64_t origin_sector, std::span<const 
 							data.size()));
 	const std::uint64_t n = data.size() >> DLOG_SECTOR_SHIFT;
 	check_extent(origin_sector, n);
+	// The data must be whole logical blocks of the delta where it lands
+	// (data_pos % 8 == origin_sector % 8), or the kernel cannot read it.
+	const std::uint64_t delta_lbs = delta_.logical_block_size() >> DLOG_SECTOR_SHIFT;
+	if ((origin_sector | n) & (delta_lbs - 1))
+		throw std::invalid_argument(fmt::format("write {}+{} not aligned to the delta's "
+							"{}-byte logical blocks",
+							origin_sector, n,
+							delta_.logical_block_size()));
 	if (n > log_.sb.data_sectors)
 		throw std::invalid_argument(fmt::format("write of {} sectors is larger than the "
 							"data ring ({})",

@@ -114,6 +114,24 @@ TEST(MetaBlock, EveryBitFlipBreaksTheChecksum)
 	}
 }
 
+TEST(MetaBlock, EveryBitFlipOfARollbackBlockBreaksTheChecksum)
+{
+	MetaBlock mb;
+	mb.index = 5;
+	mb.prev_csum = 0xabcdef;
+	mb.durable_seq = 3;
+	mb.records.push_back(Record::rollback(40, 100, 30));
+	mb.records.push_back(Record::write(41, 100, 0, 8, 0, 7));
+	PackedBlock p = pack_block(mb, dlt::test_uuid, 512);
+	ASSERT_TRUE(parse(p.bytes).ok());
+	for (std::size_t off = 0; off < p.bytes.size(); off++) {
+		auto b = p.bytes;
+		b[off] ^= std::byte{static_cast<unsigned char>(1u << (off % 8))};
+		ASSERT_EQ(classify_block(b, dlt::test_uuid, 5, std::nullopt), BlockStatus::bad_csum)
+			<< "byte " << off;
+	}
+}
+
 TEST(MetaBlock, TornBlockIsDetected)
 {
 	// Half of the new version over half of the old one.
