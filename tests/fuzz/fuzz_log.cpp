@@ -5,7 +5,14 @@
 // deltalog::Error from recover() and as findings from check(). When the
 // log recovers, a writer appends to it and the log must recover again with
 // that record as its newest.
+//
+// Each input is tried twice: as it is, and "resealed" (superblock and
+// metadata block checksums and the prev_csum chain recomputed), so that
+// mutations get past the checksums and reach record validation, voiding,
+// the data checksum cut and the writer.
 #include "deltalog/check.hpp"
+#include "deltalog/crc32c.hpp"
+#include "deltalog/meta_block.hpp"
 #include "deltalog/dump.hpp"
 #include "deltalog/errors.hpp"
 #include "deltalog/log.hpp"
@@ -21,6 +28,7 @@
 #include <endian.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace deltalog;
 
@@ -103,12 +111,55 @@ void append_and_recover(const std::uint8_t *data, std::size_t size, const LogSta
 		die("the appended record is not the newest after recovery");
 }
 
-} // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+// Recomputes the checksums of the input: both superblock copies that have
+// the right magic, then, from the current copy's meta_tail, every block with
+// the right magic, chaining prev_csum. Returns false if nothing changed.
+bool reseal(std::vector<std::uint8_t> &img)
 {
-	if (size > max_image)
-		return 0;
+	if (img.size() < 2 * DLOG_SB_SIZE)
+		return false;
+	const std::vector<std::uint8_t> before = img;
+	for (std::size_t c = 0; c < 2; c++) {
+		std::uint8_t *sb = img.data() + c * DLOG_SB_SIZE;
+		std::uint32_t magic;
+		std::memcpy(&magic, sb + 4, 4);
+		if (le32toh(magic) != DLOG_SB_MAGIC)
+			continue;
+		const std::uint32_t csum = htole32(crc32c(sb + 4, DLOG_SB_SIZE - 4));
+		std::memcpy(sb, &csum, 4);
+	}
+	Superblock sb;
+	try {
+		sb = choose_superblock(std::span<const std::byte, 2 * DLOG_SB_SIZE>(
+					       reinterpret_cast<const std::byte *>(img.data()), 2 * DLOG_SB_SIZE))
+			     .sb;
+	} catch (const Error &) {
+		return img != before;
+	}
+	std::optional<std::uint32_t> prev;
+	for (std::uint64_t i = sb.meta_tail; i < sb.meta_tail + sb.meta_blocks; i++) {
+		const std::uint64_t off = sb.block_sector(i) * DLOG_SECTOR_SIZE;
+		if (off + sb.meta_block_size > img.size())
+			break;
+		std::span<std::byte> blk(reinterpret_cast<std::byte *>(img.data() + off),
+					 sb.meta_block_size);
+		BlockHeader h = unpack_block_header(blk);
+		if (h.magic != DLOG_MB_MAGIC || h.index != i)
+			break;
+		if (prev) {
+			const std::uint32_t p = htole32(*prev);
+			std::memcpy(blk.data() + 16, &p, 4);
+		}
+		const std::uint32_t c = block_csum(blk, sb.uuid);
+		const std::uint32_t le = htole32(c);
+		std::memcpy(blk.data(), &le, 4);
+		prev = c;
+	}
+	return img != before;
+}
+
+void one_image(const std::uint8_t *data, std::size_t size)
+{
 	Device dev = image(data, size, Device::Access::read_only);
 
 	bool recovered = false;
@@ -129,5 +180,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 
 	if (recovered)
 		append_and_recover(data, size, log);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+{
+	if (size > max_image)
+		return 0;
+	one_image(data, size);
+	std::vector<std::uint8_t> sealed(data, data + size);
+	if (reseal(sealed))
+		one_image(sealed.data(), sealed.size());
 	return 0;
 }
