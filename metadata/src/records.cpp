@@ -33,6 +33,8 @@ std::optional<std::string> check_extent(const Record &r, const RecordLimits &l)
 	if (lbs_sectors > 1 && ((r.origin_sector | r.nr_sectors) & (lbs_sectors - 1)))
 		return fmt::format("extent {}+{} not aligned to the origin's {}-byte blocks",
 				   r.origin_sector, r.nr_sectors, l.origin_lbs);
+	if (r.kind == RecordKind::write && r.data_pos >= (std::uint64_t{1} << 63))
+		return fmt::format("data position {} is not below 2^63", r.data_pos);
 	if (r.kind == RecordKind::write && r.nr_sectors > l.data_sectors)
 		return fmt::format("extent of {} sectors larger than the data ring ({})",
 				   r.nr_sectors, l.data_sectors);
@@ -244,6 +246,8 @@ UnpackedRecord unpack_record(std::span<const std::byte> from, unsigned slot_nr,
 
 	if (!r.seq)
 		return fail("seq 0");
+	if (r.seq >= (std::uint64_t{1} << 63))
+		return fail(fmt::format("seq {} is not below 2^63", r.seq));
 	if (r.is_io())
 		if (auto why = check_extent(r, limits))
 			return fail(*why);

@@ -209,6 +209,10 @@ std::vector<std::string> superblock_field_problems(const Superblock &sb)
 					DLOG_MIN_ORIGIN_SECTORS));
 	if (sb.origin_lbs != 512 && sb.origin_lbs != 4096)
 		p.push_back(fmt::format("origin_lbs {} is not 512 or 4096", sb.origin_lbs));
+	if (sb.meta_tail >= position_limit)
+		p.push_back(fmt::format("meta_tail {} is not below 2^63", sb.meta_tail));
+	if (sb.next_seq > position_limit)
+		p.push_back(fmt::format("next_seq {} is above 2^63", sb.next_seq));
 	if (sb.next_seq <= sb.merged_seq)
 		p.push_back(fmt::format("next_seq {} is not above merged_seq {}", sb.next_seq,
 					sb.merged_seq));

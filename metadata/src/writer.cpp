@@ -150,6 +150,8 @@ void Writer::check_extent(std::uint64_t origin_sector, std::uint64_t nr_sectors)
 
 std::uint64_t Writer::append(Record rec, std::span<const std::byte> data)
 {
+	if (log_.next_seq >= position_limit)
+		throw LogFullError(LogFullError::Ring::meta, "sequence numbers are exhausted");
 	activate();
 	const Superblock &sb = log_.sb;
 
@@ -299,6 +301,8 @@ void Writer::sync()
 std::uint64_t Writer::rollback(std::uint64_t to_seq)
 {
 	const Superblock &sb = log_.sb;
+	if (log_.next_seq >= position_limit)
+		throw LogFullError(LogFullError::Ring::meta, "sequence numbers are exhausted");
 	if (to_seq < sb.merged_seq)
 		throw RollbackError(RollbackError::Reason::before_merged,
 				    fmt::format("cannot roll back to seq {}: everything up to seq {} "

@@ -172,11 +172,15 @@ TEST(RecordValidity, UnknownKind)
 	EXPECT_EQ(problem(b), "unknown record kind 0");
 }
 
-TEST(RecordValidity, SeqZero)
+TEST(RecordValidity, SeqRange)
 {
 	auto b = packed(a_write);
 	put<std::uint64_t>(b, 0, 0);
 	EXPECT_EQ(problem(b), "seq 0");
+	put<std::uint64_t>(b, 0, (1ull << 63) - 1);
+	EXPECT_EQ(problem(b), "");
+	put<std::uint64_t>(b, 0, 1ull << 63);
+	EXPECT_NE(problem(b).find("not below 2^63"), std::string::npos);
 }
 
 TEST(RecordValidity, WriteReservedAndFlags)
@@ -220,6 +224,10 @@ TEST(RecordValidity, Extents)
 	EXPECT_EQ(problem(b, 0, 0, {1000, 512, 1000}), "");
 	EXPECT_NE(problem(b, 0, 0, {1000, 512, 992}).find("larger than the data ring"),
 		  std::string::npos);
+	b = packed(Record::write(1, 1, 0, 8, (1ull << 63) - 8, 0));
+	EXPECT_EQ(problem(b), "");
+	b = packed(Record::write(1, 1, 0, 8, 1ull << 63, 0));
+	EXPECT_NE(problem(b).find("not below 2^63"), std::string::npos);
 	// ZERO may be larger than the data ring.
 	EXPECT_EQ(problem(packed(Record::zero(1, 1, 0, 1000, false)), 0, 0, {1000, 512, 8}), "");
 }

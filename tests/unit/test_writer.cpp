@@ -531,3 +531,17 @@ TEST(Writer, StopAfterACutSealsItToo)
 	EXPECT_EQ(live_seqs(log), (std::vector<std::uint64_t>{1, 2, 3, 7}));
 	EXPECT_EQ(log.sb.clean_seq, 7u);
 }
+
+TEST(Writer, SequenceNumbersRunOutCleanly)
+{
+	dlt::Env env;
+	env.w().append_zero(0, 1);
+	Superblock sb = env.w().log().sb;
+	unsigned copy = env.w().log().sb_copy;
+	sb.next_seq = 1ull << 63;
+	write_superblock(env.delta, sb, copy);
+	env.reopen();
+	EXPECT_THROW(env.w().append_zero(0, 1), LogFullError);
+	EXPECT_THROW(env.w().rollback(0), LogFullError);
+	EXPECT_EQ(env.recover().nr_live(), 1u);
+}

@@ -20,6 +20,11 @@ namespace deltalog {
 
 using Uuid = std::array<std::uint8_t, 16>;
 
+// Seqs, ring indexes and data positions only grow and stay below this
+// (FORMAT.md 3, 4.2), so that seq + 1, index + meta_blocks and data_pos +
+// nr_sectors never overflow.
+constexpr std::uint64_t position_limit = std::uint64_t{1} << 63;
+
 std::string uuid_string(const Uuid &uuid);	// 8-4-4-4-12 lower-case hex
 Uuid random_uuid();				// version 4
 
