@@ -147,6 +147,8 @@ static const char *deltalog_check_extent(struct deltalog_scan *s,
 		return "extent not aligned to the origin's logical block size";
 	if (r->kind != DLOG_REC_WRITE)
 		return NULL;
+	if (r->data_pos >= DELTALOG_U63)
+		return "data position beyond 2^63";
 	if (r->nr_sectors > dc->sb.data_sectors)
 		return "extent larger than the data ring";
 	if (r->data_pos & ((dc->delta_lbs >> SECTOR_SHIFT) - 1))
@@ -228,8 +230,8 @@ static const char *deltalog_rec_unpack(struct deltalog_scan *s, const u8 *slot,
 		return "unknown record kind";
 	}
 
-	if (!r->seq)
-		return "seq 0";
+	if (!r->seq || r->seq >= DELTALOG_U63)
+		return "seq 0 or beyond 2^63";
 	if (r->seq <= s->last_seq)
 		return "seq not above the previous record's";
 	if (r->time_ns < s->last_time)

@@ -151,6 +151,8 @@ static const char *deltalog_sb_check(const struct dlog_superblock *d, u64 blockn
 		return "Origin size in superblock below 4 KiB";
 	if (lbs != 512 && lbs != 4096)
 		return "Invalid origin logical block size in superblock";
+	if (le64_to_cpu(d->meta_tail) >= DELTALOG_U63 || le64_to_cpu(d->next_seq) > DELTALOG_U63)
+		return "Superblock meta_tail or next_seq beyond 2^63";
 	if (le64_to_cpu(d->next_seq) <= merged_seq)
 		return "Superblock next_seq not above merged_seq";
 	if (!!(flags & DLOG_SBF_MERGING) != !!merge_target)

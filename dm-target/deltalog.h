@@ -122,6 +122,9 @@ enum deltalog_mode {
 #define DELTALOG_COMMIT_MS_MIN		1u
 #define DELTALOG_COMMIT_MS_MAX		60000u
 
+/* Seqs, ring indexes and data positions stay below this (FORMAT.md 3, 4.2). */
+#define DELTALOG_U63			(1ull << 63)
+
 /* Status and low_water count the data ring in blocks of 4 KiB. */
 #define DELTALOG_DATA_BLOCK_SECTORS	8u
 
