@@ -2,7 +2,8 @@
 # VM scenario: the test VM itself works, so that other scenarios can trust it.
 #
 # The dm-deltalog target is registered (nothing is skipped: without the module
-# this fails), the three spare disks are there and big enough, a file written
+# this fails), the promised tools and kernel modules are there, the three spare
+# disks are there and big enough, a file written
 # to a fresh ext4 on /dev/vdb reads back with the same checksum and the
 # filesystem checks clean, and fio verifies what it wrote to /dev/vdc.
 #
@@ -19,6 +20,16 @@ trap cleanup EXIT
 # The module under test is loaded.
 dmsetup targets | grep -q '^deltalog ' || fail "dmsetup targets does not list deltalog"
 ok "target: $(dmsetup targets | grep '^deltalog ')"
+
+# The tools DESIGN.md promises, and the kernel modules scenarios stack with.
+for t in dmsetup blkid fio mkfs.ext4 e2fsck sha256sum cmp dd mkfs.xfs losetup \
+	blockdev wipefs modprobe; do
+	command -v "$t" >/dev/null || fail "$t is not on PATH"
+done
+for m in dm-flakey dm-snapshot dm-thin-pool dm-log-writes dm-delay null_blk loop xfs; do
+	modprobe "$m" || fail "modprobe $m"
+done
+ok "tools on PATH, dm-flakey dm-snapshot dm-thin-pool dm-log-writes null_blk loop xfs load"
 
 # Three spare disks of at least 256 MiB.
 for d in vdb vdc vdd; do
