@@ -1,158 +1,274 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-deltalog: the in-core extent index.
+ * dm-deltalog: the in-core extent index (see deltalog-index.h).
  *
- * An rbtree of non-overlapping extents keyed by origin sector. Each extent
- * says where the newest live version of those sectors is: in the data ring
- * (WRITE) or nowhere, reading as zeros (ZERO). Sectors not in the tree read
- * from the origin. Records are inserted in log order, so an insert always
- * wins over what it overlaps: overlapped extents are trimmed, split or freed.
- *
- * Callers serialise inserts and lookups with dc->lock.
+ * An rbtree of non-overlapping extents keyed by origin sector. A WRITE extent
+ * keeps the ring offset of its first sector; trimming its front moves the
+ * offset along (modulo the ring). An insert trims, splits or frees what it
+ * overlaps, then merges with neighbours that continue it on both sides (same
+ * kind, and for WRITE the next ring offset), so sequential writes stay one
+ * extent.
  */
+#include <linux/math64.h>
 #include <linux/rbtree.h>
 #include <linux/slab.h>
 
 #include "deltalog.h"
 
-static struct kmem_cache *deltalog_extent_cache;
+struct deltalog_node {
+	struct rb_node rb;
+	sector_t start;
+	sector_t len;
+	u64 data_off;
+	u16 kind;
+};
+
+static struct kmem_cache *deltalog_node_cache;
 
 int deltalog_index_init(void)
 {
-	deltalog_extent_cache = KMEM_CACHE(deltalog_extent, 0);
-	return deltalog_extent_cache ? 0 : -ENOMEM;
+	deltalog_node_cache = KMEM_CACHE(deltalog_node, 0);
+	return deltalog_node_cache ? 0 : -ENOMEM;
 }
 
 void deltalog_index_exit(void)
 {
-	kmem_cache_destroy(deltalog_extent_cache);
+	kmem_cache_destroy(deltalog_node_cache);
 }
 
-static sector_t deltalog_extent_end(const struct deltalog_extent *e)
+void deltalog_index_setup(struct deltalog_index *ix, u64 data_sectors)
 {
-	return e->start + e->len;
+	ix->root = RB_ROOT;
+	ix->data_sectors = data_sectors;
+	ix->nr_extents = 0;
 }
 
-/* The first extent that ends after sector, or NULL. */
-struct deltalog_extent *deltalog_index_find(struct deltalog_c *dc, sector_t sector)
+int deltalog_index_reserve(struct deltalog_index_spare *sp, gfp_t gfp)
 {
-	struct rb_node *n = dc->index.rb_node;
-	struct deltalog_extent *next = NULL;
+	unsigned int i;
 
-	while (n) {
-		struct deltalog_extent *e = rb_entry(n, struct deltalog_extent, node);
+	for (i = 0; i < ARRAY_SIZE(sp->node); i++) {
+		if (sp->node[i])
+			continue;
+		sp->node[i] = kmem_cache_alloc(deltalog_node_cache, gfp | __GFP_NOWARN);
+		if (!sp->node[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
 
-		if (sector < e->start) {
-			next = e;
-			n = n->rb_left;
-		} else if (sector >= deltalog_extent_end(e)) {
-			n = n->rb_right;
+void deltalog_index_unreserve(struct deltalog_index_spare *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sp->node); i++) {
+		if (sp->node[i])
+			kmem_cache_free(deltalog_node_cache, sp->node[i]);
+		sp->node[i] = NULL;
+	}
+}
+
+static struct deltalog_node *deltalog_spare_take(struct deltalog_index_spare *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sp->node); i++) {
+		void *n = sp->node[i];
+
+		if (n) {
+			sp->node[i] = NULL;
+			return n;
+		}
+	}
+	return NULL;	/* not reached: reserve() provides one per possible node */
+}
+
+static sector_t deltalog_node_end(const struct deltalog_node *n)
+{
+	return n->start + n->len;
+}
+
+static struct deltalog_node *deltalog_node_of(struct rb_node *rb)
+{
+	return rb ? rb_entry(rb, struct deltalog_node, rb) : NULL;
+}
+
+/* The first node that ends after sector, or NULL. */
+static struct deltalog_node *deltalog_node_find(struct deltalog_index *ix, sector_t sector)
+{
+	struct rb_node *rb = ix->root.rb_node;
+	struct deltalog_node *next = NULL;
+
+	while (rb) {
+		struct deltalog_node *n = deltalog_node_of(rb);
+
+		if (sector < n->start) {
+			next = n;
+			rb = rb->rb_left;
+		} else if (sector >= deltalog_node_end(n)) {
+			rb = rb->rb_right;
 		} else {
-			return e;
+			return n;
 		}
 	}
 	return next;
 }
 
-static void deltalog_index_link(struct deltalog_c *dc, struct deltalog_extent *new)
+static void deltalog_node_link(struct deltalog_index *ix, struct deltalog_node *new)
 {
-	struct rb_node **p = &dc->index.rb_node, *parent = NULL;
+	struct rb_node **p = &ix->root.rb_node, *parent = NULL;
 
 	while (*p) {
-		struct deltalog_extent *e = rb_entry(*p, struct deltalog_extent, node);
-
 		parent = *p;
-		p = new->start < e->start ? &(*p)->rb_left : &(*p)->rb_right;
+		p = new->start < deltalog_node_of(parent)->start ?
+			&parent->rb_left : &parent->rb_right;
 	}
-	rb_link_node(&new->node, parent, p);
-	rb_insert_color(&new->node, &dc->index);
-	dc->nr_extents++;
+	rb_link_node(&new->rb, parent, p);
+	rb_insert_color(&new->rb, &ix->root);
+	ix->nr_extents++;
 }
 
-static void deltalog_index_unlink(struct deltalog_c *dc, struct deltalog_extent *e)
+static void deltalog_node_unlink(struct deltalog_index *ix, struct deltalog_node *n)
 {
-	rb_erase(&e->node, &dc->index);
-	dc->nr_extents--;
-	kmem_cache_free(deltalog_extent_cache, e);
+	rb_erase(&n->rb, &ix->root);
+	ix->nr_extents--;
+	kmem_cache_free(deltalog_node_cache, n);
 }
 
-/* Drop the first sectors of e, which now starts at start. */
-static void deltalog_extent_trim_front(struct deltalog_extent *e, sector_t start)
+/* Ring offset of the sector delta sectors after offset off. */
+static u64 deltalog_off_add(struct deltalog_index *ix, u64 off, u64 delta)
 {
-	sector_t cut = start - e->start;
+	u64 r;
 
-	e->start = start;
-	e->len -= cut;
-	if (e->kind == DLOG_REC_WRITE)
-		e->data_pos += cut;
+	div64_u64_rem(off + delta, ix->data_sectors, &r);
+	return r;
 }
 
-/*
- * Insert a WRITE or ZERO record; it is newer than everything in the index.
- * Both allocations happen before the tree changes, so a failure leaves the
- * index as it was.
- */
-int deltalog_index_insert(struct deltalog_c *dc, const struct deltalog_rec *rec,
-			  gfp_t gfp)
+/* Drop the first sectors of n, which now starts at start. */
+static void deltalog_node_trim_front(struct deltalog_index *ix, struct deltalog_node *n,
+				     sector_t start)
 {
-	sector_t start = rec->origin_sector;
-	sector_t end = start + rec->nr_sectors;
-	struct deltalog_extent *new, *split, *e;
+	sector_t cut = start - n->start;
 
-	new = kmem_cache_alloc(deltalog_extent_cache, gfp);
-	split = kmem_cache_alloc(deltalog_extent_cache, gfp);
-	if (!new || !split) {
-		if (new)
-			kmem_cache_free(deltalog_extent_cache, new);
-		if (split)
-			kmem_cache_free(deltalog_extent_cache, split);
-		return -ENOMEM;
-	}
+	n->start = start;
+	n->len -= cut;
+	if (n->kind == DLOG_REC_WRITE)
+		n->data_off = deltalog_off_add(ix, n->data_off, cut);
+}
 
-	new->start = start;
-	new->len = rec->nr_sectors;
-	new->kind = rec->kind;
-	new->seq = rec->seq;
-	new->data_pos = rec->kind == DLOG_REC_WRITE ? rec->data_pos : 0;
+/* Does b continue a: adjacent on the origin and, for WRITE, in the ring? */
+static bool deltalog_node_continues(struct deltalog_index *ix, const struct deltalog_node *a,
+				    const struct deltalog_node *b)
+{
+	if (!a || !b || a->kind != b->kind || deltalog_node_end(a) != b->start)
+		return false;
+	return a->kind != DLOG_REC_WRITE ||
+	       deltalog_off_add(ix, a->data_off, a->len) == b->data_off;
+}
 
-	e = deltalog_index_find(dc, start);
-	while (e && e->start < end) {
-		struct rb_node *next = rb_next(&e->node);
-		sector_t e_end = deltalog_extent_end(e);
+/* Remove every part of the index in [start, end). */
+static void deltalog_index_punch(struct deltalog_index *ix, sector_t start, sector_t end,
+				 struct deltalog_index_spare *sp)
+{
+	struct deltalog_node *n = deltalog_node_find(ix, start);
 
-		if (e->start < start) {
-			if (e_end > end) {
-				/* new punches a hole in e: keep both ends. */
-				*split = *e;
-				deltalog_extent_trim_front(split, end);
-				deltalog_index_link(dc, split);
-				split = NULL;
+	while (n && n->start < end) {
+		struct deltalog_node *next = deltalog_node_of(rb_next(&n->rb));
+		sector_t n_end = deltalog_node_end(n);
+
+		if (n->start < start) {
+			if (n_end > end) {
+				/* The range is inside n: keep both ends. */
+				struct deltalog_node *tail = deltalog_spare_take(sp);
+
+				*tail = *n;
+				deltalog_node_trim_front(ix, tail, end);
+				n->len = start - n->start;
+				deltalog_node_link(ix, tail);
+				return;
 			}
-			e->len = start - e->start;
-		} else if (e_end > end) {
-			/* Starts inside new, ends after it: keep the tail. */
-			deltalog_extent_trim_front(e, end);
-			break;
+			n->len = start - n->start;
+		} else if (n_end > end) {
+			deltalog_node_trim_front(ix, n, end);
+			return;
 		} else {
-			deltalog_index_unlink(dc, e);
+			deltalog_node_unlink(ix, n);
 		}
-		if (!next)
-			break;
-		e = rb_entry(next, struct deltalog_extent, node);
+		n = next;
 	}
-
-	deltalog_index_link(dc, new);
-	if (split)
-		kmem_cache_free(deltalog_extent_cache, split);
-	return 0;
 }
 
-void deltalog_index_destroy(struct deltalog_c *dc)
+void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sectors,
+			   u16 kind, u64 data_pos, struct deltalog_index_spare *sp)
 {
-	struct deltalog_extent *e, *tmp;
+	sector_t end = start + nr_sectors;
+	struct deltalog_node new = {
+		.start = start,
+		.len = nr_sectors,
+		.kind = kind,
+	};
+	struct deltalog_node *prev, *next, *n;
 
-	rbtree_postorder_for_each_entry_safe(e, tmp, &dc->index, node)
-		kmem_cache_free(deltalog_extent_cache, e);
-	dc->index = RB_ROOT;
-	dc->nr_extents = 0;
+	if (kind == DLOG_REC_WRITE)
+		new.data_off = deltalog_off_add(ix, 0, data_pos);
+
+	deltalog_index_punch(ix, start, end, sp);
+
+	/* Now nothing overlaps [start, end): find its neighbours. */
+	next = deltalog_node_find(ix, start);
+	prev = deltalog_node_of(next ? rb_prev(&next->rb) : rb_last(&ix->root));
+
+	if (deltalog_node_continues(ix, prev, &new)) {
+		prev->len += new.len;
+		if (deltalog_node_continues(ix, prev, next)) {
+			prev->len += next->len;
+			deltalog_node_unlink(ix, next);
+		}
+		return;
+	}
+	if (deltalog_node_continues(ix, &new, next)) {
+		/* The key moves down, but stays between prev and next. */
+		next->start = new.start;
+		next->len += new.len;
+		next->data_off = new.data_off;
+		return;
+	}
+
+	n = deltalog_spare_take(sp);
+	*n = new;
+	deltalog_node_link(ix, n);
+}
+
+bool deltalog_index_find(struct deltalog_index *ix, sector_t sector,
+			 struct deltalog_extent *out)
+{
+	struct deltalog_node *n = deltalog_node_find(ix, sector);
+
+	if (!n)
+		return false;
+	out->start = n->start;
+	out->len = n->len;
+	out->data_off = n->data_off;
+	out->kind = n->kind;
+	return true;
+}
+
+u64 deltalog_index_nr_extents(struct deltalog_index *ix)
+{
+	return ix->nr_extents;
+}
+
+u64 deltalog_index_bytes(struct deltalog_index *ix)
+{
+	return ix->nr_extents * kmem_cache_size(deltalog_node_cache);
+}
+
+void deltalog_index_destroy(struct deltalog_index *ix)
+{
+	struct deltalog_node *n, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(n, tmp, &ix->root, rb)
+		kmem_cache_free(deltalog_node_cache, n);
+	ix->root = RB_ROOT;
+	ix->nr_extents = 0;
 }

@@ -46,6 +46,7 @@ struct deltalog_scan {
 	unsigned int batch_max;
 
 	u8 *data;		/* data check buffer, allocated on first use */
+	struct deltalog_index_spare spare;
 
 	/* Records of the block being read and of the one before it. */
 	struct deltalog_rec *cur;
@@ -53,6 +54,7 @@ struct deltalog_scan {
 	unsigned int nr_cur;
 	unsigned int nr_prev;
 	u64 prev_index;
+	u32 prev_block_csum;	/* csum of block prev_index */
 
 	/* Order checks across the log. */
 	u64 last_seq;
@@ -414,6 +416,7 @@ static int deltalog_apply_block(struct deltalog_scan *s, char **error)
 				log->cut = true;
 				log->cut_to_seq = s->last_kept_seq;
 				log->head = s->prev_index + 1;
+				log->head_prev_csum = s->prev_block_csum;
 				DMWARN("%s: delta %s: data of seq %llu (block %llu) did not reach the delta before the crash; the log ends at seq %llu",
 				       deltalog_name(dc), dc->delta->name, rec->seq,
 				       s->prev_index, s->last_kept_seq);
@@ -441,11 +444,14 @@ static int deltalog_apply_block(struct deltalog_scan *s, char **error)
 
 		if ((rec->kind == DLOG_REC_WRITE || rec->kind == DLOG_REC_ZERO) &&
 		    (!deltalog_is_view(dc) || rec->seq <= dc->view_seq)) {
-			r = deltalog_index_insert(dc, rec, GFP_KERNEL);
+			r = deltalog_index_reserve(&s->spare, GFP_KERNEL);
 			if (r) {
 				*error = "Cannot allocate the extent index";
 				return r;
 			}
+			deltalog_index_insert(&dc->index, rec->origin_sector,
+					      rec->nr_sectors, rec->kind, rec->data_pos,
+					      &s->spare);
 		}
 	}
 	return 0;
@@ -508,8 +514,11 @@ static int deltalog_build_index(struct deltalog_scan *s, char **error)
 		s->cur = tmp;
 		s->nr_prev = s->nr_cur;
 		s->prev_index = i;
+		s->prev_block_csum = csum;
 	}
 
+	/* The next block written chains to the last one of the log. */
+	dc->log.head_prev_csum = s->prev_block_csum;
 	r = deltalog_apply_block(s, error);
 	return r < 0 ? r : 0;
 }
@@ -563,8 +572,9 @@ int deltalog_log_load(struct deltalog_c *dc, char **error)
 	DMINFO("%s: delta %s: %llu live records (seq %llu..%llu) in %llu metadata blocks, merged up to %llu, next seq %llu, %llu extents indexed",
 	       deltalog_name(dc), dc->delta->name, log->nr_live, log->oldest_seq,
 	       log->newest_seq, log->head - sb->meta_tail, sb->merged_seq,
-	       log->next_seq, dc->nr_extents);
+	       log->next_seq, deltalog_index_nr_extents(&dc->index));
 out:
+	deltalog_index_unreserve(&s.spare);
 	kvfree(s.data);
 	kfree(s.prev);
 	kfree(s.cur);

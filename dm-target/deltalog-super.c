@@ -199,6 +199,33 @@ static int deltalog_sb_write(struct deltalog_c *dc, const struct deltalog_sb *sb
 }
 
 /*
+ * Write dc->sb over the copy that is not current, with the next generation,
+ * and make it the current one (FORMAT.md 3: a torn write leaves the other).
+ * REQ_FUA makes it durable; callers flush first what it must come after.
+ */
+int deltalog_sb_update(struct deltalog_c *dc)
+{
+	struct dlog_superblock *buf;
+	unsigned int copy = !dc->sb_copy;
+	int r;
+
+	buf = kmalloc(DLOG_SB_SIZE, GFP_NOIO);
+	if (!buf)
+		return -ENOMEM;
+	dc->sb.generation++;
+	r = deltalog_sb_write(dc, &dc->sb, copy, buf);
+	kfree(buf);
+	if (r) {
+		dc->sb.generation--;
+		DMERR("%s: delta %s: cannot write superblock copy %c: %d",
+		      deltalog_name(dc), dc->delta->name, copy ? 'B' : 'A', r);
+		return r;
+	}
+	dc->sb_copy = copy;
+	return 0;
+}
+
+/*
  * Format an unformatted delta: the default layout, a fresh uuid, the origin's
  * identity, an empty log. Copy A is written with generation 1 and then copy B
  * with generation 2, each with FUA.

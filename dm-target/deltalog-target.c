@@ -94,10 +94,64 @@
  * Constructor and destructor
  *--------------------------------------------------------------*/
 
+/*
+ * Deltas in use by a table, so that two devices never write one delta, and
+ * a reloaded table reads the log only after the old table has stopped.
+ */
+static LIST_HEAD(deltalog_registry);
+static DEFINE_MUTEX(deltalog_registry_lock);
+
+/*
+ * Another table holding this delta: the same device's live table (a reload:
+ * load the log in preresume, after it stopped) or another device's (only
+ * views may share a delta with a writer).
+ */
+static int deltalog_register(struct deltalog_c *dc, char **error)
+{
+	struct mapped_device *md = dm_table_get_md(dc->ti->table);
+	struct deltalog_c *other;
+	int r = 0;
+
+	mutex_lock(&deltalog_registry_lock);
+	list_for_each_entry(other, &deltalog_registry, registry) {
+		if (other->delta->bdev != dc->delta->bdev)
+			continue;
+		if (dm_table_get_md(other->ti->table) == md) {
+			dc->load_deferred = true;
+			continue;
+		}
+		if (!deltalog_is_view(dc) && !deltalog_is_view(other)) {
+			DMERR("%s: delta %s is in use by device %s", deltalog_name(dc),
+			      dc->delta->name, deltalog_name(other));
+			*error = "Delta is in use by another deltalog device";
+			r = -EBUSY;
+			break;
+		}
+	}
+	if (!r)
+		list_add(&dc->registry, &deltalog_registry);
+	mutex_unlock(&deltalog_registry_lock);
+	return r;
+}
+
+static void deltalog_unregister(struct deltalog_c *dc)
+{
+	mutex_lock(&deltalog_registry_lock);
+	list_del(&dc->registry);
+	mutex_unlock(&deltalog_registry_lock);
+}
+
 /* Frees everything a constructor may have set up, in any state. */
 static void deltalog_destroy(struct deltalog_c *dc)
 {
-	deltalog_index_destroy(dc);
+	if (dc->wq) {
+		cancel_delayed_work_sync(&dc->commit_timer);
+		destroy_workqueue(dc->wq);
+	}
+	if (!list_empty(&dc->registry))
+		deltalog_unregister(dc);
+	deltalog_journal_free(dc);
+	deltalog_index_destroy(&dc->index);
 	if (dc->delta)
 		dm_put_device(dc->ti, dc->delta);
 	if (dc->origin)
@@ -235,6 +289,55 @@ static int deltalog_check_table(struct deltalog_c *dc, char **error)
 	return 0;
 }
 
+static bool deltalog_writable(struct deltalog_c *dc)
+{
+	return !deltalog_is_view(dc) &&
+	       deltalog_mode_writable(dm_table_get_mode(dc->ti->table));
+}
+
+/*
+ * Read the superblock (formatting an empty delta), check the origin's
+ * identity, recover the log into the index and set up the journal. In the
+ * constructor, or in preresume when a live table of the device had the
+ * delta (deltalog_register()).
+ */
+static int deltalog_load(struct deltalog_c *dc, char **error)
+{
+	unsigned int noio;
+	int r;
+
+	/* Memory reclaim must not recurse into I/O while we read the delta. */
+	noio = memalloc_noio_save();
+	r = deltalog_sb_load(dc, error);
+	if (!r)
+		r = deltalog_check_origin(dc, error);
+	if (!r) {
+		deltalog_index_setup(&dc->index, dc->sb.data_sectors);
+		r = deltalog_log_load(dc, error);
+	}
+	memalloc_noio_restore(noio);
+	if (r)
+		return r;
+
+	r = deltalog_check_table(dc, error);
+	if (r)
+		return r;
+
+	dc->alloc_head = dc->log.data_head;
+	dc->jnl.newest_packed = dc->log.newest_seq;
+	dc->jnl.committed_seq = dc->log.newest_seq;
+	if (deltalog_writable(dc)) {
+		r = deltalog_journal_init(dc);
+		if (r) {
+			*error = "Cannot allocate the journal";
+			return r;
+		}
+	}
+	dc->mode = deltalog_is_view(dc) ? DELTALOG_MODE_VIEW : DELTALOG_MODE_WRITE;
+	dc->load_deferred = false;
+	return 0;
+}
+
 /*
  * Construct a deltalog mapping:
  *   <origin_dev> <delta_dev> [<#opt_args> <opt_arg>...]
@@ -245,7 +348,6 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct dm_arg_set as;
 	const char *origin_path, *delta_path;
 	deltalog_mode_t mode;
-	unsigned int noio;
 	int r;
 
 	if (argc < 2) {
@@ -261,8 +363,13 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dc->ti = ti;
 	dc->commit_ms = DELTALOG_COMMIT_MS_DEFAULT;
 	dc->on_full = DELTALOG_ON_FULL_ERROR;
-	dc->index = RB_ROOT;
+	dc->suspended = true;
+	INIT_LIST_HEAD(&dc->registry);
 	spin_lock_init(&dc->lock);
+	mutex_init(&dc->commit_lock);
+	bio_list_init(&dc->deferred);
+	bio_list_init(&dc->completions);
+	bio_list_init(&dc->flush_waiters);
 
 	as.argc = argc;
 	as.argv = argv;
@@ -322,23 +429,30 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	/* Memory reclaim must not recurse into I/O while we read the delta. */
-	noio = memalloc_noio_save();
-	r = deltalog_sb_load(dc, &ti->error);
-	if (!r)
-		r = deltalog_check_origin(dc, &ti->error);
-	if (!r)
-		r = deltalog_log_load(dc, &ti->error);
-	memalloc_noio_restore(noio);
+	r = deltalog_register(dc, &ti->error);
 	if (r)
 		goto bad;
+	if (!dc->load_deferred) {
+		r = deltalog_load(dc, &ti->error);
+		if (r)
+			goto bad;
+	}
 
-	r = deltalog_check_table(dc, &ti->error);
-	if (r)
+	dc->wq = alloc_workqueue("kdeltalogd/%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 1,
+				 deltalog_name(dc));
+	if (!dc->wq) {
+		ti->error = "Cannot allocate the worker";
+		r = -ENOMEM;
 		goto bad;
+	}
+	INIT_WORK(&dc->worker, deltalog_worker);
+	INIT_DELAYED_WORK(&dc->commit_timer, deltalog_commit_timer);
 
-	dc->mode = deltalog_is_view(dc) ? DELTALOG_MODE_VIEW : DELTALOG_MODE_WRITE;
 	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->num_write_zeroes_bios = 1;
+	ti->discards_supported = true;
+	ti->per_io_data_size = sizeof(struct deltalog_io);
 	ti->private = dc;
 	return 0;
 
@@ -353,93 +467,116 @@ static void deltalog_dtr(struct dm_target *ti)
 }
 
 /*----------------------------------------------------------------
- * I/O
+ * Suspend and resume
  *--------------------------------------------------------------*/
 
-static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio,
-				 sector_t sector)
+/*
+ * Before the first write of an activation: clear clean_seq in the
+ * superblock (FORMAT.md 7.4), and after a recovery that cut the log, write
+ * the ROLLBACK that keeps the dropped records void (FORMAT.md 6.6).
+ */
+static int deltalog_start_writing(struct deltalog_c *dc)
 {
-	bio_set_dev(bio, dc->origin->bdev);
-	bio->bi_iter.bi_sector = sector;
-	return DM_MAPIO_REMAPPED;
+	unsigned long flags;
+	bool appended = true;
+	int r;
+
+	if (dc->sb.clean_seq) {
+		dc->sb.clean_seq = 0;
+		r = deltalog_sb_update(dc);
+		if (r)
+			return r;
+	}
+	if (!dc->log.cut)
+		return 0;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	appended = deltalog_journal_append_rollback(dc, dc->log.cut_to_seq);
+	spin_unlock_irqrestore(&dc->lock, flags);
+	if (!appended) {
+		DMWARN("%s: no room in the metadata ring for the ROLLBACK after the cut: the log is full",
+		       deltalog_name(dc));
+		dc->full = true;
+		return 0;
+	}
+	mutex_lock(&dc->commit_lock);
+	r = deltalog_journal_commit(dc, true);
+	mutex_unlock(&dc->commit_lock);
+	if (!r)
+		dc->log.cut = false;
+	return r;
+}
+
+static int deltalog_preresume(struct dm_target *ti)
+{
+	struct deltalog_c *dc = ti->private;
+	char *error = NULL;
+	int r;
+
+	if (dc->load_deferred) {
+		r = deltalog_load(dc, &error);
+		if (r) {
+			DMERR("%s: %s", deltalog_name(dc), error);
+			return r;
+		}
+	}
+	if (!deltalog_writable(dc) || dc->mode != DELTALOG_MODE_WRITE)
+		return 0;
+	r = deltalog_start_writing(dc);
+	if (r)
+		DMERR("%s: cannot start writing to the delta: %d", deltalog_name(dc), r);
+	return r;
+}
+
+static void deltalog_resume(struct dm_target *ti)
+{
+	struct deltalog_c *dc = ti->private;
+	unsigned long flags;
+
+	deltalog_set_stable_writes(dc->ti);
+	spin_lock_irqsave(&dc->lock, flags);
+	dc->suspended = false;
+	spin_unlock_irqrestore(&dc->lock, flags);
 }
 
 /*
- * A read: find the first extent of the index that ends after the bio's
- * first sector, serve the part of the bio up to the next boundary (extent
- * start or end, or the wrap of the data ring) and let dm resubmit the rest.
+ * Every bio has completed: persist every record, flush, and record a clean
+ * stop in the superblock (FORMAT.md 7.4) so that the next activation trusts
+ * the whole log.
  */
-static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
-{
-	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
-	sector_t nr = bio_sectors(bio);
-	struct deltalog_extent *e, ext;
-	unsigned long flags;
-	u64 pos, off;
-
-	spin_lock_irqsave(&dc->lock, flags);
-	e = deltalog_index_find(dc, sector);
-	if (e)
-		ext = *e;
-	spin_unlock_irqrestore(&dc->lock, flags);
-
-	if (!e || ext.start >= sector + nr)
-		return deltalog_remap_origin(dc, bio, sector);
-
-	if (ext.start > sector) {
-		dm_accept_partial_bio(bio, ext.start - sector);
-		return deltalog_remap_origin(dc, bio, sector);
-	}
-
-	nr = min(nr, ext.start + ext.len - sector);
-	if (ext.kind == DLOG_REC_ZERO) {
-		if (nr < bio_sectors(bio))
-			dm_accept_partial_bio(bio, nr);
-		zero_fill_bio(bio);
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-
-	pos = ext.data_pos + (sector - ext.start);
-	div64_u64_rem(pos, dc->sb.data_sectors, &off);
-	nr = min_t(u64, nr, dc->sb.data_sectors - off);
-	if (nr < bio_sectors(bio))
-		dm_accept_partial_bio(bio, nr);
-	bio_set_dev(bio, dc->delta->bdev);
-	bio->bi_iter.bi_sector = dc->sb.data_start + off;
-	return DM_MAPIO_REMAPPED;
-}
-
-static int deltalog_map(struct dm_target *ti, struct bio *bio)
+static void deltalog_postsuspend(struct dm_target *ti)
 {
 	struct deltalog_c *dc = ti->private;
+	unsigned long flags;
+	int r;
 
-	if (unlikely(dc->mode == DELTALOG_MODE_FAIL))
-		return DM_MAPIO_KILL;
+	spin_lock_irqsave(&dc->lock, flags);
+	dc->suspended = true;
+	spin_unlock_irqrestore(&dc->lock, flags);
+	cancel_delayed_work_sync(&dc->commit_timer);
+	flush_workqueue(dc->wq);
 
-	if (bio_op(bio) == REQ_OP_READ)
-		return deltalog_map_read(dc, bio);
+	if (!deltalog_writable(dc) || dc->mode != DELTALOG_MODE_WRITE)
+		return;
 
-	/* Nothing is ever written, so an empty flush has nothing to flush. */
-	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
+	mutex_lock(&dc->commit_lock);
+	r = deltalog_journal_commit(dc, true);
+	if (!r && !dc->log.cut) {
+		dc->sb.clean_seq = dc->log.newest_seq;
+		dc->sb.next_seq = dc->log.next_seq;
+		dc->sb.time_floor_ns = dc->log.time_floor_ns;
+		r = deltalog_sb_update(dc);
 	}
-
-	if (dc->mode == DELTALOG_MODE_VIEW)
-		DMERR_LIMIT("%s: a view is read-only", deltalog_name(dc));
-	else
-		DMERR_LIMIT("%s: writes are not supported yet by this version",
-			    deltalog_name(dc));
-	return DM_MAPIO_KILL;
+	mutex_unlock(&dc->commit_lock);
+	if (r)
+		DMERR("%s: could not persist the log at suspend: %d", deltalog_name(dc), r);
 }
 
 /*----------------------------------------------------------------
  * Status
  *--------------------------------------------------------------*/
 
-static const char *deltalog_state_name(struct deltalog_c *dc, u64 used_data,
-				       u64 used_meta)
+static const char *deltalog_state_name(struct deltalog_c *dc)
 {
 	switch (dc->mode) {
 	case DELTALOG_MODE_FAIL:
@@ -451,9 +588,7 @@ static const char *deltalog_state_name(struct deltalog_c *dc, u64 used_data,
 	}
 	if (dc->sb.flags & DLOG_SBF_MERGING)
 		return "merging";
-	if (used_data >= deltalog_data_blocks(dc) || used_meta >= dc->sb.meta_blocks)
-		return "full";
-	return "active";
+	return dc->full ? "full" : "active";
 }
 
 static unsigned int deltalog_nr_opt_args(struct deltalog_c *dc)
@@ -475,6 +610,7 @@ static const char *deltalog_on_full_name(enum deltalog_on_full on_full)
 /*
  * INFO: <used>/<total data blocks> <used>/<total metadata blocks>
  *       <oldest seq> <newest seq> <newest durable seq> <merged seq> <state>
+ *       <index extents> <index bytes>
  * TABLE: the table line, with the optional arguments that differ from their
  *       defaults.
  */
@@ -482,27 +618,32 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 			    unsigned int status_flags, char *result, unsigned int maxlen)
 {
 	struct deltalog_c *dc = ti->private;
+	u64 used_data, used_meta, extents, index_bytes;
 	struct deltalog_log log;
+	const char *state;
 	unsigned long flags;
-	u64 used_data, used_meta;
 	unsigned int sz = 0;
 
 	spin_lock_irqsave(&dc->lock, flags);
 	log = dc->log;
-	spin_unlock_irqrestore(&dc->lock, flags);
-
-	used_data = DIV_ROUND_UP_ULL(log.data_head - log.data_tail,
+	used_data = DIV_ROUND_UP_ULL(dc->alloc_head - log.data_tail,
 				     DELTALOG_DATA_BLOCK_SECTORS);
-	used_meta = log.head - dc->sb.meta_tail;
+	if (dc->jnl.blocks)
+		used_meta = dc->jnl.open_index + !!dc->jnl.open_slots - dc->sb.meta_tail;
+	else
+		used_meta = log.head - dc->sb.meta_tail;
+	extents = deltalog_index_nr_extents(&dc->index);
+	index_bytes = deltalog_index_bytes(&dc->index);
+	state = deltalog_state_name(dc);
+	spin_unlock_irqrestore(&dc->lock, flags);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%llu/%llu %llu/%llu %llu %llu %llu %llu %s",
+		DMEMIT("%llu/%llu %llu/%llu %llu %llu %llu %llu %s %llu %llu",
 		       used_data, deltalog_data_blocks(dc),
 		       used_meta, dc->sb.meta_blocks,
 		       log.oldest_seq, log.newest_seq, log.durable_seq,
-		       dc->sb.merged_seq,
-		       deltalog_state_name(dc, used_data, used_meta));
+		       dc->sb.merged_seq, state, extents, index_bytes);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -553,8 +694,13 @@ static bool deltalog_label_valid(const char *label)
 }
 
 /* mark <label> */
-static int deltalog_message_mark(struct deltalog_c *dc, unsigned int argc, char **argv)
+static int deltalog_message_mark(struct deltalog_c *dc, unsigned int argc, char **argv,
+				 char *result, unsigned int maxlen)
 {
+	unsigned long flags;
+	u64 seq = 0;
+	int r = 0;
+
 	if (argc != 2) {
 		DMERR("%s: mark: usage: mark <label>", deltalog_name(dc));
 		return -EINVAL;
@@ -564,13 +710,35 @@ static int deltalog_message_mark(struct deltalog_c *dc, unsigned int argc, char 
 		      deltalog_name(dc));
 		return -EINVAL;
 	}
-	if (deltalog_is_view(dc)) {
-		DMERR("%s: mark: a view is read-only", deltalog_name(dc));
+	if (!deltalog_writable(dc)) {
+		DMERR("%s: mark: the device is read-only", deltalog_name(dc));
 		return -EINVAL;
 	}
-	DMERR("%s: mark: not supported by this version (needs the write path)",
-	      deltalog_name(dc));
-	return -EOPNOTSUPP;
+
+	mutex_lock(&dc->commit_lock);
+	spin_lock_irqsave(&dc->lock, flags);
+	if (dc->mode == DELTALOG_MODE_FAIL) {
+		r = -EIO;
+	} else if (!deltalog_journal_append_mark(dc, argv[1], &seq)) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_journal_commit(dc, false);	/* journal room */
+		spin_lock_irqsave(&dc->lock, flags);
+		if (!deltalog_journal_append_mark(dc, argv[1], &seq))
+			r = -ENOSPC;
+	}
+	spin_unlock_irqrestore(&dc->lock, flags);
+	if (!r)
+		r = deltalog_journal_commit(dc, true);
+	mutex_unlock(&dc->commit_lock);
+
+	if (r == -ENOSPC)
+		DMERR("%s: mark: the metadata log is full", deltalog_name(dc));
+	else if (r)
+		DMERR("%s: mark: the target has failed (%d)", deltalog_name(dc), r);
+	if (r)
+		return r;
+	scnprintf(result, maxlen, "%llu", seq);
+	return 1;
 }
 
 /* merge <seq> | merge cancel */
@@ -614,7 +782,7 @@ static int deltalog_message(struct dm_target *ti, unsigned int argc, char **argv
 		return -EINVAL;
 	}
 	if (!strcasecmp(argv[0], "mark"))
-		return deltalog_message_mark(dc, argc, argv);
+		return deltalog_message_mark(dc, argc, argv, result, maxlen);
 	if (!strcasecmp(argv[0], "merge"))
 		return deltalog_message_merge(dc, argc, argv);
 
@@ -650,6 +818,11 @@ static void deltalog_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	limits->logical_block_size = dc->origin_lbs;
 	limits->physical_block_size = max(limits->physical_block_size, dc->origin_lbs);
 	limits->io_min = max(limits->io_min, dc->origin_lbs);
+
+	/* A discard is one ZERO record, whatever the devices below can do. */
+	limits->discard_granularity = dc->origin_lbs;
+	deltalog_set_discard_limits(limits, DELTALOG_MAX_ZERO_SECTORS);
+	deltalog_hint_stable_writes(limits);
 }
 
 /*----------------------------------------------------------------
@@ -663,6 +836,10 @@ static struct target_type deltalog_target = {
 	.ctr = deltalog_ctr,
 	.dtr = deltalog_dtr,
 	.map = deltalog_map,
+	.end_io = deltalog_end_io,
+	.preresume = deltalog_preresume,
+	.resume = deltalog_resume,
+	.postsuspend = deltalog_postsuspend,
 	.status = deltalog_status,
 	.message = deltalog_message,
 	.iterate_devices = deltalog_iterate_devices,

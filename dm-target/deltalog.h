@@ -6,7 +6,9 @@
  * deltalog-super.c	superblock: read, validate, choose, format, origin identity
  * deltalog-log.c	metadata ring: recovery scan, record validation, data checks
  * deltalog-index.c	in-core extent index: origin sector -> newest logged version
- * deltalog-io.c	synchronous I/O on the origin and the delta (constructor only)
+ * deltalog-write.c	the I/O path: reads, writes, discards, flushes, completions
+ * deltalog-journal.c	records in memory, metadata block commits, durability
+ * deltalog-io.c	synchronous I/O on the origin and the delta
  *
  * On-disk structures come from <deltalog/format.h>; they are converted to the
  * host-order structures below at the pack/unpack boundary and never used in
@@ -17,13 +19,18 @@
 
 #include <linux/types.h>
 #include <linux/blk_types.h>
+#include <linux/bio.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/device-mapper.h>
 
 #include <deltalog/format.h>
 
 #include "deltalog-compat.h"
+#include "deltalog-index.h"
 
 #define DM_MSG_PREFIX "deltalog"
 
@@ -67,20 +74,6 @@ struct deltalog_rec {
 	u64 to_seq;		/* ROLLBACK */
 };
 
-/*
- * One extent of the index: origin sectors [start, start + len) read from the
- * data ring at position data_pos (WRITE) or as zeros (ZERO). Extents never
- * overlap; a newer record trims or removes what it covers.
- */
-struct deltalog_extent {
-	struct rb_node node;
-	sector_t start;
-	sector_t len;
-	u64 data_pos;
-	u64 seq;
-	u16 kind;
-};
-
 /* The log as recovered at activation (deltalog-log.c). */
 struct deltalog_log {
 	u64 head;		/* ring index of the first block after the log */
@@ -94,6 +87,7 @@ struct deltalog_log {
 	u64 nr_live;		/* live records */
 	bool cut;		/* recovery dropped records (FORMAT.md 6.4) */
 	u64 cut_to_seq;		/* then: the last record kept */
+	u32 head_prev_csum;	/* csum of block head - 1, which block head chains to */
 };
 
 enum deltalog_on_full {
@@ -101,15 +95,11 @@ enum deltalog_on_full {
 	DELTALOG_ON_FULL_MERGE_OLDEST,
 };
 
-/*
- * Modes, switched only by deltalog_set_mode(). This version has no write
- * path, so a writable table stays in WRITE mode with writes refused; FAIL is
- * entered by the write path of the next version on I/O errors.
- */
+/* Modes, switched only under dc->lock. */
 enum deltalog_mode {
 	DELTALOG_MODE_WRITE,	/* normal operation */
 	DELTALOG_MODE_VIEW,	/* read-only view at view_seq */
-	DELTALOG_MODE_FAIL,	/* every I/O errors; the log on disk is kept */
+	DELTALOG_MODE_FAIL,	/* a delta write failed: reads work, writes fail */
 };
 
 /* Optional table arguments given on the table line. */
@@ -124,6 +114,32 @@ enum deltalog_mode {
 
 /* Seqs, ring indexes and data positions stay below this (FORMAT.md 3, 4.2). */
 #define DELTALOG_U63			(1ull << 63)
+
+/*
+ * Records of completed writes wait in memory, in the metadata blocks they
+ * will be written as, until a commit writes them (FORMAT.md 4.3). Blocks
+ * index % DELTALOG_JNL_BLOCKS hold index; blocks below written_upto are on the
+ * delta for good, the open block (open_index) is rewritten by every commit
+ * while it fills up.
+ */
+#define DELTALOG_JNL_BLOCKS		64u
+
+struct deltalog_journal {
+	u8 *blocks;		/* DELTALOG_JNL_BLOCKS block images */
+	u8 *bounce;		/* a commit's copy of the open block */
+	u32 capacity;		/* record slots per block */
+	u32 csum_seed;		/* CRC-32C state after the uuid */
+	u64 open_index;		/* the block records go into */
+	u32 open_slots;		/* slots used in it */
+	u64 written_upto;	/* blocks below are final on the delta */
+	u32 written_prev_csum;	/* csum of block written_upto - 1 */
+	u64 reserved;		/* slots promised to writes in flight */
+	u64 newest_packed;	/* seq of the newest record in the journal */
+	u64 committed_seq;	/* newest seq written to the delta */
+};
+
+/* The longest discard or write-zeroes: one ZERO record (32-bit length). */
+#define DELTALOG_MAX_ZERO_SECTORS	(1u << 30)
 
 /* Status and low_water count the data ring in blocks of 4 KiB. */
 #define DELTALOG_DATA_BLOCK_SECTORS	8u
@@ -152,16 +168,49 @@ struct deltalog_c {
 	unsigned int sb_copy;
 	bool formatted;			/* this activation formatted the delta */
 
+	/* Set by the constructor when a live table of the same device owns the delta. */
+	bool load_deferred;
+	struct list_head registry;	/* deltalog_registry, deltalog-target.c */
+
 	/*
-	 * lock protects index, log and mode: .map reads them under it and
-	 * never sleeps. This version changes them only in the constructor.
+	 * lock protects the index, the log, the journal and the mode. .map and
+	 * bio completion take it with interrupts off and never sleep under it.
 	 */
 	spinlock_t lock;
-	struct rb_root index;
-	u64 nr_extents;
+	struct deltalog_index index;
 	struct deltalog_log log;
 	enum deltalog_mode mode;
+	struct deltalog_journal jnl;
+	u64 alloc_head;			/* data ring: next free position */
+	bool full;			/* a write was refused for lack of room */
+	bool low;			/* free data blocks are below low_water */
+	bool event_pending;		/* the worker raises a dm event */
+	bool failed_reported;
+
+	/* The worker: commits, deferred bios, events. */
+	struct workqueue_struct *wq;
+	struct work_struct worker;
+	struct delayed_work commit_timer;
+	struct mutex commit_lock;	/* one commit at a time */
+	struct bio_list deferred;	/* writes waiting for journal room */
+	struct bio_list completions;	/* completed writes waiting for index memory */
+	struct bio_list flush_waiters;	/* flushes and FUA writes: until durable */
+	bool suspended;
 };
+
+/* Per-bio state of the I/O path (dm_per_bio_data). */
+struct deltalog_io {
+	u64 data_pos;
+	u64 seq;
+	sector_t origin_sector;
+	u32 nr_sectors;
+	u32 data_csum;
+	unsigned int flags;		/* DELTALOG_IO_* */
+};
+
+#define DELTALOG_IO_WRITE	(1u << 0)	/* a data write: end_io records it */
+#define DELTALOG_IO_FUA		(1u << 1)	/* complete after a commit with a flush */
+#define DELTALOG_IO_DONE	(1u << 2)	/* recorded: end_io passes it through */
 
 static inline const char *deltalog_name(struct deltalog_c *dc)
 {
@@ -178,6 +227,7 @@ int deltalog_sync_io(struct block_device *bdev, sector_t sector, void *buf,
 		     size_t len, blk_opf_t opf);
 
 /* deltalog-super.c */
+int deltalog_sb_update(struct deltalog_c *dc);
 u32 deltalog_crc32c(const void *buf, size_t len);
 int deltalog_sb_load(struct deltalog_c *dc, char **error);
 int deltalog_check_origin(struct deltalog_c *dc, char **error);
@@ -185,12 +235,25 @@ int deltalog_check_origin(struct deltalog_c *dc, char **error);
 /* deltalog-log.c */
 int deltalog_log_load(struct deltalog_c *dc, char **error);
 
-/* deltalog-index.c */
-int deltalog_index_init(void);
-void deltalog_index_exit(void);
-int deltalog_index_insert(struct deltalog_c *dc, const struct deltalog_rec *rec,
-			  gfp_t gfp);
-struct deltalog_extent *deltalog_index_find(struct deltalog_c *dc, sector_t sector);
-void deltalog_index_destroy(struct deltalog_c *dc);
+/* deltalog-journal.c */
+int deltalog_journal_init(struct deltalog_c *dc);
+void deltalog_journal_free(struct deltalog_c *dc);
+bool deltalog_journal_reserve(struct deltalog_c *dc, unsigned int slots);
+void deltalog_journal_unreserve(struct deltalog_c *dc, unsigned int slots);
+bool deltalog_journal_has_room(struct deltalog_c *dc, unsigned int nr);
+u64 deltalog_journal_append_io(struct deltalog_c *dc, u16 kind, u16 flags,
+			       sector_t origin_sector, u32 nr_sectors, u64 data_pos,
+			       u32 data_csum);
+bool deltalog_journal_append_mark(struct deltalog_c *dc, const char *label, u64 *seq);
+bool deltalog_journal_append_rollback(struct deltalog_c *dc, u64 to_seq);
+int deltalog_journal_commit(struct deltalog_c *dc, bool flush);
+
+/* deltalog-write.c */
+int deltalog_map(struct dm_target *ti, struct bio *bio);
+int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
+void deltalog_kick(struct deltalog_c *dc);
+void deltalog_fail(struct deltalog_c *dc);
+void deltalog_worker(struct work_struct *work);
+void deltalog_commit_timer(struct work_struct *work);
 
 #endif /* DELTALOG_H */

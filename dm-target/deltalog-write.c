@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-deltalog: the I/O path.
+ *
+ * Reads: look the bio up in the index and remap it to the data ring or the
+ * origin, or zero-fill it; split at extent boundaries and at the ring's end.
+ *
+ * Writes: .map allocates the bio's place at the data ring's head (keeping
+ * 4 KiB alignment: data_pos % 8 == origin_sector % 8, FORMAT.md 5), promises
+ * it a metadata slot, computes the CRC-32C of its data and remaps it there:
+ * one write of the data, no copy. A bio that would cross the ring's end is
+ * split there. When the data write completes, its record gets the next seq
+ * and goes into the journal and the index in one step under dc->lock, so
+ * the index sees records in seq order and a newer seq always wins. Then the
+ * bio completes: like a disk with a volatile cache, the write is not durable
+ * until a flush. A FUA write completes only after a commit with a flush.
+ *
+ * Discards and write-zeroes are ZERO records, applied in .map.
+ *
+ * A flush waits for the next commit with a flush, unless everything is
+ * durable already.
+ *
+ * Nothing here sleeps: what needs memory or journal room that is not there
+ * goes to the worker, which may sleep.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/crc32c.h>
+#include <linux/highmem.h>
+#include <linux/math64.h>
+
+#include "deltalog.h"
+
+static struct deltalog_io *deltalog_io_of(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct deltalog_io));
+}
+
+void deltalog_kick(struct deltalog_c *dc)
+{
+	queue_work(dc->wq, &dc->worker);
+}
+
+/* Persist pending records within commit_ms. Under dc->lock. */
+static void deltalog_arm_commit(struct deltalog_c *dc)
+{
+	if (!dc->suspended)
+		queue_delayed_work(dc->wq, &dc->commit_timer,
+				   msecs_to_jiffies(dc->commit_ms));
+}
+
+/* A delta write failed: from now on writes fail. Any context. */
+void deltalog_fail(struct deltalog_c *dc)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	if (dc->mode == DELTALOG_MODE_WRITE)
+		dc->mode = DELTALOG_MODE_FAIL;
+	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_kick(dc);
+}
+
+/* Data ring blocks still free; under dc->lock. */
+static u64 deltalog_free_blocks(struct deltalog_c *dc)
+{
+	u64 used = dc->alloc_head - dc->log.data_tail;
+
+	return div_u64(dc->sb.data_sectors - used, DELTALOG_DATA_BLOCK_SECTORS);
+}
+
+/* Raise a dm event once when free space drops below low_water. Under dc->lock. */
+static void deltalog_check_low_water(struct deltalog_c *dc)
+{
+	bool low = dc->low_water && deltalog_free_blocks(dc) < dc->low_water;
+
+	if (low && !dc->low) {
+		dc->event_pending = true;
+		deltalog_kick(dc);
+	}
+	dc->low = low;
+}
+
+/* Refuse a write, discard or flush; says why once in a while. */
+static int deltalog_refuse(struct deltalog_c *dc, enum deltalog_mode mode)
+{
+	if (mode == DELTALOG_MODE_VIEW)
+		DMERR_LIMIT("%s: a view is read-only", deltalog_name(dc));
+	return DM_MAPIO_KILL;
+}
+
+/* No room for a write: refuse it, raising a dm event the first time. Under dc->lock. */
+static void deltalog_note_full(struct deltalog_c *dc)
+{
+	if (!dc->full) {
+		dc->full = true;
+		dc->event_pending = true;
+		deltalog_kick(dc);
+	}
+}
+
+static int deltalog_refuse_full(struct deltalog_c *dc)
+{
+	DMERR_LIMIT("%s: the log is full: write refused (merge or roll back to make room)",
+		    deltalog_name(dc));
+	return DM_MAPIO_KILL;
+}
+
+/*----------------------------------------------------------------
+ * Reads
+ *--------------------------------------------------------------*/
+
+static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio, sector_t sector)
+{
+	bio_set_dev(bio, dc->origin->bdev);
+	bio->bi_iter.bi_sector = sector;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Find the first extent of the index that ends after the bio's first
+ * sector, serve the part of the bio up to the next boundary (extent start
+ * or end, or the wrap of the data ring) and let dm resubmit the rest.
+ */
+static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
+{
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	sector_t nr = bio_sectors(bio);
+	struct deltalog_extent ext;
+	unsigned long flags;
+	bool found;
+	u64 off;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	found = deltalog_index_find(&dc->index, sector, &ext);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	if (!found || ext.start >= sector + nr)
+		return deltalog_remap_origin(dc, bio, sector);
+
+	if (ext.start > sector) {
+		dm_accept_partial_bio(bio, ext.start - sector);
+		return deltalog_remap_origin(dc, bio, sector);
+	}
+
+	nr = min(nr, ext.start + ext.len - sector);
+	if (ext.kind == DLOG_REC_ZERO) {
+		if (nr < bio_sectors(bio))
+			dm_accept_partial_bio(bio, nr);
+		zero_fill_bio(bio);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	div64_u64_rem(ext.data_off + (sector - ext.start), dc->sb.data_sectors, &off);
+	nr = min_t(u64, nr, dc->sb.data_sectors - off);
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);
+	bio_set_dev(bio, dc->delta->bdev);
+	bio->bi_iter.bi_sector = dc->sb.data_start + off;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*----------------------------------------------------------------
+ * Writes
+ *--------------------------------------------------------------*/
+
+/* CRC-32C of the bio's data as FORMAT.md defines it (DATA_CSUM). */
+static u32 deltalog_bio_csum(struct bio *bio)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 crc = ~0u;
+
+	bio_for_each_segment(bv, bio, iter) {
+		void *p = bvec_kmap_local(&bv);
+
+		crc = crc32c(crc, p, bv.bv_len);
+		kunmap_local(p);
+	}
+	return ~crc;
+}
+
+static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	u64 nr = bio_sectors(bio), ds = dc->sb.data_sectors, pos, off;
+	enum deltalog_mode mode;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	mode = dc->mode;
+	if (mode != DELTALOG_MODE_WRITE) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return deltalog_refuse(dc, mode);
+	}
+	/* Same offset in a 4 KiB block on the delta as on the origin. */
+	pos = dc->alloc_head + ((sector - dc->alloc_head) & 7);
+	div64_u64_rem(pos, ds, &off);
+	nr = min(nr, ds - off);
+	if (pos + nr - dc->log.data_tail > ds || !deltalog_journal_reserve(dc, 1)) {
+		deltalog_note_full(dc);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return deltalog_refuse_full(dc);
+	}
+	dc->full = false;
+	dc->alloc_head = pos + nr;
+	deltalog_check_low_water(dc);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);
+
+	io->flags = DELTALOG_IO_WRITE;
+	if (bio->bi_opf & (REQ_FUA | REQ_PREFLUSH))
+		io->flags |= DELTALOG_IO_FUA;
+	/* Durability comes from the commit that records it. */
+	bio->bi_opf &= ~(REQ_FUA | REQ_PREFLUSH);
+	io->origin_sector = sector;
+	io->nr_sectors = nr;
+	io->data_pos = pos;
+	io->data_csum = deltalog_bio_csum(bio);
+
+	bio_set_dev(bio, dc->delta->bdev);
+	bio->bi_iter.bi_sector = dc->sb.data_start + off;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Record a completed data write: seq, journal, index. gfp is for the index's
+ * memory. Returns 0, -EAGAIN (no memory or journal room: try again from the
+ * worker) or -EIO (the target failed meanwhile).
+ */
+static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	struct deltalog_index_spare spare = {};
+	unsigned long flags;
+	int r = 0;
+
+	if (deltalog_index_reserve(&spare, gfp)) {
+		deltalog_index_unreserve(&spare);
+		return -EAGAIN;
+	}
+
+	spin_lock_irqsave(&dc->lock, flags);
+	if (dc->mode != DELTALOG_MODE_WRITE) {
+		deltalog_journal_unreserve(dc, 1);
+		r = -EIO;
+	} else if (!deltalog_journal_has_room(dc, 1)) {
+		r = -EAGAIN;
+	} else {
+		io->seq = deltalog_journal_append_io(dc, DLOG_REC_WRITE, DLOG_RF_DATA_CSUM,
+						     io->origin_sector, io->nr_sectors,
+						     io->data_pos, io->data_csum);
+		deltalog_index_insert(&dc->index, io->origin_sector, io->nr_sectors,
+				      DLOG_REC_WRITE, io->data_pos, &spare);
+		deltalog_arm_commit(dc);
+	}
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	deltalog_index_unreserve(&spare);
+	return r;
+}
+
+/*
+ * A recorded write: complete it, or, for FUA, hand it to the next commit.
+ * Returns true if the bio is now the commit's to complete.
+ */
+static bool deltalog_wait_durable(struct deltalog_c *dc, struct bio *bio)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	unsigned long flags;
+
+	io->flags |= DELTALOG_IO_DONE;
+	if (!(io->flags & DELTALOG_IO_FUA))
+		return false;
+	spin_lock_irqsave(&dc->lock, flags);
+	bio_list_add(&dc->flush_waiters, bio);
+	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_kick(dc);
+	return true;
+}
+
+int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct deltalog_c *dc = ti->private;
+	struct deltalog_io *io = deltalog_io_of(bio);
+	unsigned long flags;
+	int r;
+
+	if (!(io->flags & DELTALOG_IO_WRITE) || (io->flags & DELTALOG_IO_DONE))
+		return DM_ENDIO_DONE;
+
+	if (*error) {
+		DMERR_LIMIT("%s: delta %s: data write of %u sectors at ring position %llu failed (%d): the target fails writes from now on",
+			    deltalog_name(dc), dc->delta->name, io->nr_sectors,
+			    io->data_pos, blk_status_to_errno(*error));
+		spin_lock_irqsave(&dc->lock, flags);
+		deltalog_journal_unreserve(dc, 1);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_fail(dc);
+		return DM_ENDIO_DONE;
+	}
+
+	r = deltalog_record_write(dc, bio, GFP_NOWAIT);
+	if (r == -EAGAIN) {
+		spin_lock_irqsave(&dc->lock, flags);
+		bio_list_add(&dc->completions, bio);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_kick(dc);
+		return DM_ENDIO_INCOMPLETE;
+	}
+	if (r) {
+		*error = BLK_STS_IOERR;
+		return DM_ENDIO_DONE;
+	}
+	return deltalog_wait_durable(dc, bio) ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;
+}
+
+/*----------------------------------------------------------------
+ * Discards, write-zeroes, flushes
+ *--------------------------------------------------------------*/
+
+#define DELTALOG_AGAIN	(-1)	/* not now: the worker tries again */
+
+/* Log a discard or write-zeroes as a ZERO record and complete it. */
+static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
+{
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	u16 rflags = bio_op(bio) == REQ_OP_DISCARD ? DLOG_RF_DISCARD : 0;
+	struct deltalog_index_spare spare = {};
+	enum deltalog_mode mode;
+	unsigned long flags;
+
+	if (deltalog_index_reserve(&spare, gfp)) {
+		deltalog_index_unreserve(&spare);
+		return DELTALOG_AGAIN;
+	}
+
+	spin_lock_irqsave(&dc->lock, flags);
+	mode = dc->mode;
+	if (mode != DELTALOG_MODE_WRITE) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_index_unreserve(&spare);
+		return deltalog_refuse(dc, mode);
+	}
+	if (!deltalog_journal_reserve(dc, 1)) {
+		deltalog_note_full(dc);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_index_unreserve(&spare);
+		return deltalog_refuse_full(dc);
+	}
+	if (!deltalog_journal_has_room(dc, 1)) {
+		deltalog_journal_unreserve(dc, 1);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_index_unreserve(&spare);
+		return DELTALOG_AGAIN;
+	}
+	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
+	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &spare);
+	deltalog_arm_commit(dc);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	deltalog_index_unreserve(&spare);
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int deltalog_map_zero(struct deltalog_c *dc, struct bio *bio)
+{
+	unsigned long flags;
+	int r = deltalog_zero(dc, bio, GFP_NOWAIT);
+
+	if (r != DELTALOG_AGAIN)
+		return r;
+	spin_lock_irqsave(&dc->lock, flags);
+	bio_list_add(&dc->deferred, bio);
+	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_kick(dc);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* An empty flush: done once every completed write is durable. */
+static int deltalog_map_flush(struct deltalog_c *dc, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	if (dc->mode == DELTALOG_MODE_FAIL) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return DM_MAPIO_KILL;
+	}
+	if (dc->log.durable_seq >= dc->jnl.newest_packed) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio_list_add(&dc->flush_waiters, bio);
+	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_kick(dc);
+	return DM_MAPIO_SUBMITTED;
+}
+
+int deltalog_map(struct dm_target *ti, struct bio *bio)
+{
+	struct deltalog_c *dc = ti->private;
+
+	deltalog_io_of(bio)->flags = 0;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return deltalog_map_read(dc, bio);
+	case REQ_OP_WRITE:
+		if (!bio_sectors(bio))
+			return deltalog_map_flush(dc, bio);
+		return deltalog_map_write(dc, bio);
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		return deltalog_map_zero(dc, bio);
+	default:
+		return DM_MAPIO_KILL;
+	}
+}
+
+/*----------------------------------------------------------------
+ * The worker
+ *--------------------------------------------------------------*/
+
+/* Finish a write whose completion needed the worker. */
+static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
+{
+	int r = deltalog_record_write(dc, bio, GFP_NOIO);
+
+	if (r == -EAGAIN) {
+		/* Journal room comes with a commit; memory with GFP_NOIO. */
+		deltalog_journal_commit(dc, false);
+		r = deltalog_record_write(dc, bio, GFP_NOIO);
+	}
+	if (r) {
+		unsigned long flags;
+
+		if (r == -EAGAIN) {
+			spin_lock_irqsave(&dc->lock, flags);
+			deltalog_journal_unreserve(dc, 1);
+			spin_unlock_irqrestore(&dc->lock, flags);
+		}
+		deltalog_io_of(bio)->flags |= DELTALOG_IO_DONE;
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		return;
+	}
+	if (!deltalog_wait_durable(dc, bio))
+		bio_endio(bio);
+}
+
+static void deltalog_finish_zero(struct deltalog_c *dc, struct bio *bio)
+{
+	int r = deltalog_zero(dc, bio, GFP_NOIO);
+
+	if (r == DELTALOG_AGAIN) {
+		deltalog_journal_commit(dc, false);
+		r = deltalog_zero(dc, bio, GFP_NOIO);
+	}
+	if (r == DELTALOG_AGAIN || r == DM_MAPIO_KILL)
+		bio_io_error(bio);
+}
+
+static void deltalog_process(struct deltalog_c *dc)
+{
+	struct bio_list completions, deferred;
+	bool event, report_failure;
+	unsigned long flags;
+	struct bio *bio;
+
+	mutex_lock(&dc->commit_lock);
+
+	spin_lock_irqsave(&dc->lock, flags);
+	completions = dc->completions;
+	bio_list_init(&dc->completions);
+	deferred = dc->deferred;
+	bio_list_init(&dc->deferred);
+	event = dc->event_pending;
+	dc->event_pending = false;
+	report_failure = dc->mode == DELTALOG_MODE_FAIL && !dc->failed_reported;
+	dc->failed_reported |= report_failure;
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	while ((bio = bio_list_pop(&completions)))
+		deltalog_finish_completion(dc, bio);
+	while ((bio = bio_list_pop(&deferred)))
+		deltalog_finish_zero(dc, bio);
+
+	deltalog_journal_commit(dc, false);
+
+	if (report_failure) {
+		DMERR("%s: failed: writes and flushes fail from now on; the delta keeps every write made durable before the error",
+		      deltalog_name(dc));
+		event = true;
+	}
+	if (event)
+		dm_table_event(dc->ti->table);
+
+	mutex_unlock(&dc->commit_lock);
+}
+
+void deltalog_worker(struct work_struct *work)
+{
+	deltalog_process(container_of(work, struct deltalog_c, worker));
+}
+
+void deltalog_commit_timer(struct work_struct *work)
+{
+	deltalog_process(container_of(to_delayed_work(work), struct deltalog_c,
+				      commit_timer));
+}
