@@ -24,57 +24,29 @@
  *                        (WRITE, ZERO, MARK,     grows (modulo the ring)
  *                        ROLLBACK)
  *
- * What this version does
- * ----------------------
- * - Parses the table line, opens both devices, checks that the target's
- *   length equals the origin's size.
- * - Reads both superblock copies and uses the valid one with the highest
- *   generation; formats a delta whose first 4 KiB are zero (default layout,
- *   random uuid, origin identity, empty log); refuses a delta made for
- *   another origin (size, logical block size, fingerprint of 16 sampled
- *   blocks), a delta that shrank, and a corrupt or foreign delta.
- * - Recovers the log (deltalog-log.c): walks the hash chain of metadata
- *   blocks, refuses malformed records, voids rolled-back records, drops
- *   merged ones, checks the data of records newer than the trusted seq and
- *   cuts the log at the first mismatch, and builds an in-core extent index
- *   (deltalog-index.c): origin extent -> data ring position, or zeros.
- * - Serves reads: .map looks the bio up in the index under a spinlock and
- *   remaps it to the origin or to the data ring, or zero-fills it, splitting
- *   with dm_accept_partial_bio() at extent boundaries and at the ring's wrap.
- *   .map never sleeps and never takes a mutex.
- * - A `view <seq>` table shows the device as it was at seq: only records up
- *   to seq are indexed; the delta is opened read-only.
- * - Refuses writes, discards and write-zeroes with an I/O error; an empty
- *   flush completes at once (nothing is ever written, so nothing is cached).
- *   The delta is written only when it is formatted.
- * - Status and table status; messages `mark` and `merge` are validated and
- *   answered with -EOPNOTSUPP.
- *
- * What comes next: the write path
- * -------------------------------
- * Writes will be handled like this (the structures here are laid out for it:
- * one context, the index under dc->lock, the log state in dc->log):
- * - .map of a write allocates its data ring positions at the data head,
- *   keeping 4 KiB alignment (data_pos % 8 == origin_sector % 8), assigns it
- *   a seq, keeps its state in dm_per_bio_data() and remaps it to the data
- *   ring. It never waits: when the ring is full the bio goes to the worker.
- * - When the data write completes, its record goes into the in-core log and
- *   the index (reads see it from then on) and the bio completes: like a disk
- *   with a volatile cache, the write is not yet durable.
- * - An ordered WQ_MEM_RECLAIM worker commits in batches, on a REQ_PREFLUSH
- *   or REQ_FUA bio and at least every commit_ms by a timer, in dm-clone's
- *   commit_metadata() order: (1) flush the delta, so the data of every
- *   completed write is durable; (2) write the metadata blocks holding their
- *   records (the newest block rewritten in place while it has free slots,
- *   FORMAT.md 4.3) with FUA, their durable_seq up to date; (3) complete the
- *   flush and FUA bios of the batch. A record therefore never reaches the
- *   disk before its data, and records are written without DATA_CSUM.
- * - The first write after activation clears clean_seq in the superblock;
- *   a clean stop (postsuspend/dtr) commits everything and sets it again.
- * - mark appends a MARK record; merge copies records up to a seq into the
- *   origin with dm-kcopyd, flushes the origin, then moves merged_seq and
- *   meta_tail in the superblock (FORMAT.md 7.3); on_full and low_water act
- *   when the rings fill up; I/O errors switch the target to FAIL mode.
+ * How it works
+ * ------------
+ * - The constructor parses the table line, opens both devices, and (unless
+ *   the device's live table holds the delta: then preresume does it, after
+ *   that table has stopped) loads the delta: chooses the superblock copy or
+ *   formats a zeroed delta, checks the origin's identity, recovers the log
+ *   (deltalog-log.c) into the extent index (deltalog-index.c).
+ * - The I/O path (deltalog-write.c): reads are remapped to the data ring or
+ *   the origin or zero-filled; a write is remapped to fresh space at the data
+ *   ring's head and, when it completes, gets its seq and its record in the
+ *   journal and the index; discards and write-zeroes are ZERO records; .map
+ *   never sleeps.
+ * - The journal (deltalog-journal.c) packs records into metadata blocks and
+ *   commits them on a flush or FUA write (one device flush: records carry a
+ *   CRC of their data), at least every commit_ms, and at suspend.
+ * - Suspend persists everything and records a clean stop in the superblock;
+ *   resume clears it before the first write.
+ * - A failed write to the delta puts the target in failed mode: reads go on,
+ *   writes and flushes fail, the log keeps everything made durable before.
+ * - A view (`view <seq>`) indexes only records up to seq and opens the delta
+ *   read-only. Two devices never share a delta, except views.
+ * - Status, table status, the `mark` message; `merge` is validated and
+ *   answered with -EOPNOTSUPP until online merge exists.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -88,7 +60,7 @@
 
 #include "deltalog.h"
 
-#define DELTALOG_VERSION_STRING "0.1.0"
+#define DELTALOG_VERSION_STRING "0.2.0"
 
 /*----------------------------------------------------------------
  * Constructor and destructor
@@ -831,7 +803,7 @@ static void deltalog_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type deltalog_target = {
 	.name = "deltalog",
-	.version = {0, 1, 0},
+	.version = {0, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = deltalog_ctr,
 	.dtr = deltalog_dtr,
