@@ -11,11 +11,13 @@
  *   the context allows (GFP_NOWAIT in bio completion, GFP_NOIO in the
  *   worker); the insert itself then never fails and never sleeps.
  * - The caller serialises insert, find and destroy (dc->lock).
+ *
+ * deltalog-index.c explains the structure (a B+tree of packed extents, at
+ * most 24 bytes of kernel memory per extent) and its costs.
  */
 #ifndef DELTALOG_INDEX_H
 #define DELTALOG_INDEX_H
 
-#include <linux/rbtree.h>
 #include <linux/types.h>
 
 /* One extent as a lookup returns it. */
@@ -26,15 +28,42 @@ struct deltalog_extent {
 	u16 kind;		/* DLOG_REC_WRITE or DLOG_REC_ZERO */
 };
 
+/*
+ * Inner levels the tree can have: a non-root inner node has at least 63
+ * children, so a height of 8 would take more than 2^52 bytes of leaves.
+ */
+#ifndef DELTALOG_INDEX_MAX_HEIGHT
+#define DELTALOG_INDEX_MAX_HEIGHT	8
+#endif
+
+/*
+ * Nodes one insert may need: a leaf, and one inner node per level plus a new
+ * root when the leaf's split climbs to the top. Eight cover a tree of height
+ * 6, which takes more than 7 TiB of leaves.
+ */
+#ifndef DELTALOG_INDEX_SPARE_NODES
+#define DELTALOG_INDEX_SPARE_NODES	8
+#endif
+
 struct deltalog_index {
-	struct rb_root root;
+	void *root;		/* a leaf when height is 0, else an inner node */
+	unsigned int height;	/* inner levels above the leaves */
 	u64 data_sectors;	/* the data ring's size: offsets wrap at it */
 	u64 nr_extents;
+	u64 nr_nodes;		/* leaves and inner nodes, all of one size */
 };
 
-/* Memory for one insert, reserved before the caller takes its lock. */
+/*
+ * Memory for one insert, reserved before the caller takes its lock: a claim
+ * on DELTALOG_INDEX_SPARE_NODES nodes of a pool that all indexes share
+ * (deltalog-index.c). A spare on the stack for each write is fine: reserve()
+ * and unreserve() only count, and allocate or free only when the pool runs
+ * short or grows too big. A spare kept between inserts is topped up by
+ * reserve(). One spare must not be used by two callers at once, and must be
+ * unreserved before it goes away.
+ */
 struct deltalog_index_spare {
-	void *node[2];
+	unsigned int nr;	/* nodes claimed */
 };
 
 int deltalog_index_init(void);
@@ -56,5 +85,10 @@ bool deltalog_index_find(struct deltalog_index *ix, sector_t sector,
 
 u64 deltalog_index_nr_extents(struct deltalog_index *ix);
 u64 deltalog_index_bytes(struct deltalog_index *ix);
+
+#ifdef DELTALOG_INDEX_CHECK
+/* Unit tests: 0 if every invariant of the tree holds, else a line number. */
+int deltalog_index_check(struct deltalog_index *ix);
+#endif
 
 #endif /* DELTALOG_INDEX_H */
