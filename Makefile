@@ -3,6 +3,8 @@
 #   make            module for every test kernel + userspace
 #   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel
 #   make demo       the scripted tour, in the VM
+#   make bench      fio in the VM: dm-deltalog against dm-linear, dm-snapshot,
+#                   dm-thin (not part of check; BENCH_ARGS=--quick: a short run)
 #   make install    deltalogctl, docs, and the module source for DKMS
 #   make deps       install build and test dependencies (Debian 12, as root)
 
@@ -11,11 +13,12 @@ KERNELS ?= 6.1 6.12
 JOBS    ?= $(shell nproc)
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BENCH_ARGS ?=
 
 CMAKE_BUILD := $(BUILD)/cmake
 
 .PHONY: all deps userspace modules kernels check check-unit check-fuzz check-vm \
-	demo install clean
+	demo bench install clean
 
 all: userspace modules
 
@@ -46,6 +49,9 @@ check-vm: all
 
 demo: all
 	@tests/vm/run --kernel $(firstword $(KERNELS)) --script tests/vm/demo.sh
+
+bench: all
+	@tests/bench/run --kernel $(firstword $(KERNELS)) $(BENCH_ARGS)
 
 install: userspace
 	@tools/install "$(DESTDIR)" "$(PREFIX)" "$(CMAKE_BUILD)"
