@@ -6,8 +6,11 @@
 # 2. Full log (on_full error): a 12 MiB delta fills up under synchronous
 #    writes; the write that does not fit fails with EIO, and so does the same
 #    write again; the status says `full`; a flush still succeeds; the device
-#    reads exactly what was acknowledged; after a reactivation too, and
-#    `dlog-tool image` of the delta equals it, `dlog-tool check` is clean.
+#    reads exactly what was acknowledged (and, of the write that failed, at
+#    most its first sectors: the part of it that fitted before the end of the
+#    data ring); after a reactivation too, and `dlog-tool image` of the delta
+#    equals it, `dlog-tool check` is clean. Then a 4 MiB delta whose metadata
+#    ring fills first, under 512-byte writes: the same, and marks are refused.
 # 3. Failed mode: the delta is a dm-linear device switched to dm-error under
 #    the target. The next synchronous write fails with EIO, the status says
 #    `failed`, a dm event is raised; writes, flushes, discards and marks fail,
@@ -25,7 +28,8 @@
 # The origin is never written.
 #
 # Inside the VM: the origin is the first 64 MiB of /dev/vdb (random data);
-# deltas: 12 MiB of /dev/vdc (full log), 64 MiB of /dev/vdd (errors);
+# deltas: 12 MiB of /dev/vdc (full log), the next 4 MiB (full metadata
+# ring), 64 MiB of /dev/vdd (errors);
 # module loaded.
 set -eu
 
@@ -193,6 +197,32 @@ fi
 dmsetup remove dl
 dmsetup remove dlsmall
 ok "full log reactivated: same device, dlog-tool image equals it, check clean"
+
+echo "== the metadata ring fills up first: 4000 writes of 512 B on a 4 MiB delta"
+dmsetup create dlsmall --table "0 8192 linear /dev/vdc $small_size"
+dd if=/dev/zero of="$small" bs=4096 count=2 oflag=direct status=none
+dd if="$origin" of="$ref" bs=1M status=none
+dmsetup create dl --table "0 $size deltalog $origin $small"
+# Write i: sector 2i, filled with byte i % 200 + 1; once the ring is full,
+# every later write fails too (nothing frees room).
+awk 'BEGIN { for (i = 0; i < 4000; i++) printf "pwrite -q -S 0x%x -b 512 %d 512\n", i % 200 + 1, i * 1024 }' >/tmp/cmds
+xfs_io -d "$dev" </tmp/cmds >/tmp/xfs_io.out 2>&1 || true
+errors=$(grep -c 'Input/output error' /tmp/xfs_io.out || true)
+[ "$errors" -gt 0 ] || fail "4000 records fit in the metadata ring of a 4 MiB delta"
+head -n $((4000 - errors)) /tmp/cmds | xfs_io "$ref" >/dev/null 2>&1
+echo "$((4000 - errors)) writes fit, $errors failed with EIO; status: $(dmsetup status dl)"
+[ "$(status_field dl 7)" = full ] || fail "state $(status_field dl 7), expected full"
+refused_msg dl mark no-room-for-me
+sync "$dev" || fail "a flush failed on a full log"
+want=$(sum "$ref")
+[ "$(dsum "$dev")" = "$want" ] || fail "the device differs from the writes that fit"
+dmsetup remove dl
+check_clean "$small" strict
+dmsetup create dl --table "0 $size deltalog $origin $small"
+[ "$(dsum "$dev")" = "$want" ] || fail "the device differs after a reactivation"
+dmsetup remove dl
+dmsetup remove dlsmall
+ok "metadata ring full: EIO, status full, mark refused, the writes that fit kept across a reactivation"
 
 echo "== 3. the delta fails under the target"
 dmsetup create dlerrdelta --table "0 $err_size linear /dev/vdd 0"
