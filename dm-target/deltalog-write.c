@@ -187,6 +187,7 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
 	u64 nr = bio_sectors(bio), ds = dc->sb.data_sectors, pos, off;
 	enum deltalog_mode mode;
+	unsigned int slots;
 	unsigned long flags;
 
 	spin_lock_irqsave(&dc->lock, flags);
@@ -199,11 +200,18 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 	pos = dc->alloc_head + ((sector - dc->alloc_head) & 7);
 	div64_u64_rem(pos, ds, &off);
 	nr = min(nr, ds - off);
-	if (pos + nr - dc->log.data_tail > ds || !deltalog_journal_reserve(dc, 1)) {
+	/*
+	 * Room for the whole bio, and a slot for each part when it is split
+	 * at the ring's end: a write is refused whole, never half logged.
+	 */
+	slots = nr < bio_sectors(bio) ? 2 : 1;
+	if (pos + bio_sectors(bio) - dc->log.data_tail > ds ||
+	    !deltalog_journal_reserve(dc, slots)) {
 		deltalog_note_full(dc);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return deltalog_refuse_full(dc);
 	}
+	deltalog_journal_unreserve(dc, slots - 1);
 	dc->full = false;
 	dc->alloc_head = pos + nr;
 	deltalog_check_low_water(dc);

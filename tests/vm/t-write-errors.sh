@@ -164,7 +164,7 @@ done
 echo "$n writes of 64 KiB acknowledged, write $n failed with EIO; status: $(dmsetup status dl)"
 torn=$(torn_prefix "$dev" $((start + n * chunk)) "$chunk" $((n * chunk))) ||
 	fail "the failed write left more than a prefix of itself"
-[ "$torn" = 0 ] || echo "note: the write that failed left its first $torn sectors (split at the ring's end)"
+[ "$torn" = 0 ] || fail "the write that failed left its first $torn sectors: a refused write must be refused whole"
 [ "$(status_field dl 7)" = full ] || fail "state $(status_field dl 7), expected full"
 if put "$dev" $((start + n * chunk)) "$chunk" $((n * chunk)) dsync; then
 	fail "the same write succeeded at once on a full log"
