@@ -165,10 +165,22 @@ private:
 	void past_the_end(const LogState &log)
 	{
 		const Superblock &sb = log.sb;
-		std::vector<std::byte> buf(sb.meta_block_size);
+		const std::uint64_t end = sb.meta_tail + sb.meta_blocks;
+		const std::uint64_t batch = std::max<std::uint64_t>(1, (1u << 20) / sb.meta_block_size);
+		std::vector<std::byte> chunk;
+		std::uint64_t chunk_first = 0, chunk_blocks = 0;
 		LogOrder order;
-		for (std::uint64_t i = log.scan_end; i < sb.meta_tail + sb.meta_blocks; i++) {
-			delta_.read(sb.block_sector(i), buf);
+		for (std::uint64_t i = log.scan_end; i < end; i++) {
+			if (i >= chunk_first + chunk_blocks) {
+				// Read ahead up to 1 MiB of consecutive ring slots.
+				std::uint64_t slot = sb.ring_slot(i);
+				chunk_blocks = std::min({batch, end - i, sb.meta_blocks - slot});
+				chunk_first = i;
+				chunk.resize(chunk_blocks * sb.meta_block_size);
+				delta_.read(sb.block_sector(i), chunk);
+			}
+			std::span<std::byte> buf(chunk.data() + (i - chunk_first) * sb.meta_block_size,
+						 sb.meta_block_size);
 			BlockStatus st = classify_block(buf, sb.uuid, i, std::nullopt);
 			if (st != BlockStatus::ok)
 				continue;

@@ -175,7 +175,8 @@ void Device::direct_read(std::uint64_t offset, std::span<std::byte> buf) const
 {
 	std::uint64_t begin = offset & ~std::uint64_t{lbs_ - 1};
 	std::uint64_t end = (offset + buf.size() + lbs_ - 1) & ~std::uint64_t{lbs_ - 1};
-	AlignedBuffer bounce = aligned_buffer(bounce_size);
+	// Small I/O gets a small buffer: a 1 MiB allocation per sector read is slow.
+	AlignedBuffer bounce = aligned_buffer(static_cast<std::size_t>(std::min<std::uint64_t>(end - begin, bounce_size)));
 
 	for (std::uint64_t pos = begin; pos < end;) {
 		std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, bounce_size));
@@ -191,7 +192,8 @@ void Device::direct_write(std::uint64_t offset, std::span<const std::byte> buf)
 {
 	std::uint64_t begin = offset & ~std::uint64_t{lbs_ - 1};
 	std::uint64_t end = (offset + buf.size() + lbs_ - 1) & ~std::uint64_t{lbs_ - 1};
-	AlignedBuffer bounce = aligned_buffer(bounce_size);
+	// Small I/O gets a small buffer: a 1 MiB allocation per sector read is slow.
+	AlignedBuffer bounce = aligned_buffer(static_cast<std::size_t>(std::min<std::uint64_t>(end - begin, bounce_size)));
 
 	for (std::uint64_t pos = begin; pos < end;) {
 		std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, bounce_size));
