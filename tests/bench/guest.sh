@@ -217,10 +217,12 @@ stack_down()
 
 # --- the phases --------------------------------------------------------------
 
+# Random offsets from a fixed seed. (With randrepeat=1, fio's default, fio
+# ignores randseed for offsets: every job would visit blocks in one order.)
 fio_base()
 {
 	echo "--filename=/dev/mapper/bench --direct=1 --eta=never --group_reporting" \
-		"--randrepeat=1 --randseed=1234 --output-format=json"
+		"--randrepeat=0 --randseed=1234 --output-format=json"
 }
 
 # prefill PHASE: what the phase finds written before it starts (untimed):
@@ -245,7 +247,7 @@ phase_opts()
 	case $1 in
 	rand4k-first) # each block written once, in random order
 		echo "$t --ioengine=libaio --iodepth=$IODEPTH --rw=randwrite --bs=4k --size=${SPAN}M" ;;
-	rand4k-over) # the prefilled blocks, written again
+	rand4k-over) # the prefilled blocks, written again, in another order
 		echo "$t --ioengine=libaio --iodepth=$IODEPTH --rw=randwrite --bs=4k --size=${WSET}M --io_size=$((WSET * 2))M --randseed=4321" ;;
 	seq256k)
 		echo "$t --ioengine=libaio --iodepth=$SEQ_IODEPTH --rw=write --bs=256k --size=${SEQ}M" ;;
@@ -253,8 +255,8 @@ phase_opts()
 		echo "$t --ioengine=psync --rw=randwrite --bs=4k --fsync=1 --size=${FSYNC}M" ;;
 	read-untouched)
 		echo "$t --ioengine=libaio --iodepth=$IODEPTH --rw=randread --bs=4k --size=${SPAN}M" ;;
-	read-logged)
-		echo "$t --ioengine=libaio --iodepth=$IODEPTH --rw=randread --bs=4k --size=${WSET}M --io_size=$((WSET * 2))M" ;;
+	read-logged) # another seed than the prefill's: not in the order written
+		echo "$t --ioengine=libaio --iodepth=$IODEPTH --rw=randread --bs=4k --size=${WSET}M --io_size=$((WSET * 2))M --randseed=5678" ;;
 	*) return 1 ;;
 	esac
 }
