@@ -8,7 +8,7 @@
  * writes the blocks that changed and, when someone waits for durability
  * (a flush, a FUA write, a mark, a clean stop), flushes the delta once.
  *
- * One flush is enough because every WRITE record carries a CRC-32C of its
+ * One flush is enough because every WRITE record carries a checksum of its
  * data (DLOG_RF_DATA_CSUM): the records may reach the disk before the data
  * they describe, and recovery (FORMAT.md 6.4) drops a record whose data did
  * not make it, with everything after it. Each block says which seq was known

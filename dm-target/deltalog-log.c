@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xxhash.h>
 
 #include "deltalog.h"
 
@@ -350,14 +351,14 @@ static int deltalog_scan_chain(struct deltalog_scan *s, char **error)
 	return 0;
 }
 
-/* CRC-32C of a WRITE record's data, read from the data ring. */
+/* The checksum of a WRITE record's data (FORMAT.md 6.2), read from the data ring. */
 static int deltalog_data_csum(struct deltalog_scan *s, const struct deltalog_rec *rec,
 			      u32 *csum)
 {
 	const struct deltalog_sb *sb = &s->dc->sb;
 	u64 pos = rec->data_pos;
 	u64 left = rec->nr_sectors;
-	u32 crc = ~0u;
+	struct xxh64_state state;
 	int r;
 
 	if (!s->data) {
@@ -366,6 +367,7 @@ static int deltalog_data_csum(struct deltalog_scan *s, const struct deltalog_rec
 			return -ENOMEM;
 	}
 
+	xxh64_reset(&state, 0);
 	while (left) {
 		u64 off, n;
 
@@ -376,11 +378,11 @@ static int deltalog_data_csum(struct deltalog_scan *s, const struct deltalog_rec
 				     n << SECTOR_SHIFT, REQ_OP_READ | REQ_SYNC);
 		if (r)
 			return r;
-		crc = crc32c(crc, s->data, n << SECTOR_SHIFT);
+		xxh64_update(&state, s->data, n << SECTOR_SHIFT);
 		pos += n;
 		left -= n;
 	}
-	*csum = ~crc;
+	*csum = (u32)xxh64_digest(&state);
 	return 0;
 }
 

@@ -7,7 +7,7 @@
  *
  * Writes: .map allocates the bio's place at the data ring's head (keeping
  * 4 KiB alignment: data_pos % 8 == origin_sector % 8, FORMAT.md 5), promises
- * it a metadata slot, computes the CRC-32C of its data and remaps it there:
+ * it a metadata slot, computes the checksum of its data and remaps it there:
  * one write of the data, no copy. A bio that would cross the ring's end is
  * split there. When the data write completes, its record gets the next seq
  * and goes into the journal and the index in one step under dc->lock, so
@@ -25,9 +25,9 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/math64.h>
+#include <linux/xxhash.h>
 
 #include "deltalog.h"
 
@@ -165,20 +165,21 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
  * Writes
  *--------------------------------------------------------------*/
 
-/* CRC-32C of the bio's data as FORMAT.md defines it (DATA_CSUM). */
+/* The checksum of the bio's data (FORMAT.md 6.2: low 32 bits of XXH64). */
 static u32 deltalog_bio_csum(struct bio *bio)
 {
+	struct xxh64_state state;
 	struct bvec_iter iter;
 	struct bio_vec bv;
-	u32 crc = ~0u;
 
+	xxh64_reset(&state, 0);
 	bio_for_each_segment(bv, bio, iter) {
 		void *p = bvec_kmap_local(&bv);
 
-		crc = crc32c(crc, p, bv.bv_len);
+		xxh64_update(&state, p, bv.bv_len);
 		kunmap_local(p);
 	}
-	return ~crc;
+	return (u32)xxh64_digest(&state);
 }
 
 static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)

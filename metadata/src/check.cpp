@@ -214,7 +214,7 @@ private:
 				continue;
 			if (r.seq > log.trusted_seq)
 				continue;	// verified by recovery already
-			std::uint32_t c = data_crc(delta_, log.sb, r.data_pos, r.nr_sectors);
+			std::uint32_t c = read_data_csum(delta_, log.sb, r.data_pos, r.nr_sectors);
 			if (c != r.data_csum)
 				fatal(block_where(lr.block, static_cast<int>(lr.slot), r.seq),
 				      fmt::format("data checksum mismatch (record {:#010x}, data "

@@ -1,6 +1,6 @@
 #include "deltalog/log.hpp"
 
-#include "deltalog/crc32c.hpp"
+#include "deltalog/xxh64.hpp"
 #include "deltalog/errors.hpp"
 
 #include <algorithm>
@@ -87,20 +87,20 @@ void read_data(const Device &delta, const Superblock &sb, std::uint64_t pos,
 	}
 }
 
-std::uint32_t data_crc(const Device &delta, const Superblock &sb, std::uint64_t pos,
-		       std::uint64_t nr_sectors)
+std::uint32_t read_data_csum(const Device &delta, const Superblock &sb, std::uint64_t pos,
+			     std::uint64_t nr_sectors)
 {
 	std::vector<std::byte> buf(std::min(nr_sectors, data_chunk_sectors) << DLOG_SECTOR_SHIFT);
-	Crc32c crc;
+	DataCsum csum;
 	while (nr_sectors) {
 		const std::uint64_t n = std::min(nr_sectors, data_chunk_sectors);
 		auto chunk = std::span(buf).first(n << DLOG_SECTOR_SHIFT);
 		read_data(delta, sb, pos, chunk);
-		crc.update(chunk);
+		csum.update(chunk);
 		pos += n;
 		nr_sectors -= n;
 	}
-	return crc.value();
+	return csum.value();
 }
 
 ChainScan scan_chain(const Device &delta, const Superblock &sb)
@@ -187,7 +187,7 @@ LogState assemble_log(const Device &delta, const SuperblockChoice &choice, const
 		if (lr.status != RecordStatus::live)
 			continue;
 		if (lr.rec.has_data_csum() && lr.rec.seq > log.trusted_seq &&
-		    data_crc(delta, log.sb, lr.rec.data_pos, lr.rec.nr_sectors) != lr.rec.data_csum) {
+		    read_data_csum(delta, log.sb, lr.rec.data_pos, lr.rec.nr_sectors) != lr.rec.data_csum) {
 			log.cut = true;
 			log.cut_seq = lr.rec.seq;
 			log.cut_to_seq = last_kept;

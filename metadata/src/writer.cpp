@@ -1,6 +1,6 @@
 #include "deltalog/writer.hpp"
 
-#include "deltalog/crc32c.hpp"
+#include "deltalog/xxh64.hpp"
 #include "deltalog/errors.hpp"
 #include "deltalog/state.hpp"
 
@@ -260,7 +260,7 @@ std::uint64_t Writer::append_write(std::uint64_t origin_sector, std::span<const 
 							n, log_.sb.data_sectors));
 	std::optional<std::uint32_t> csum;
 	if (data_csum)
-		csum = crc32c(data);
+		csum = deltalog::data_csum(data);
 	return append(Record::write(0, 0, origin_sector, static_cast<std::uint32_t>(n), 0, csum),
 		      data);
 }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 #include <endian.h>
+#include <fmt/format.h>
 #include <functional>
 
 using namespace deltalog;
@@ -109,7 +110,7 @@ TEST(Superblock, PackWritesFieldsAtTheirOffsets)
 	const unsigned char magic[4] = {0x44, 0x4c, 0x4c, 0x42};	// "DLLB"
 	EXPECT_EQ(std::memcmp(b.data() + 4, magic, 4), 0);
 	EXPECT_EQ(le_at<std::uint64_t>(b, 8), 1u);
-	EXPECT_EQ(le_at<std::uint32_t>(b, 16), 1u);
+	EXPECT_EQ(le_at<std::uint32_t>(b, 16), 2u);
 	EXPECT_EQ(le_at<std::uint32_t>(b, 20), DLOG_SBF_MERGING);
 	EXPECT_EQ(le_at<std::uint64_t>(b, 24), sb.generation);
 	EXPECT_EQ(std::memcmp(b.data() + 32, sb.uuid.data(), 16), 0);
@@ -196,11 +197,14 @@ TEST(Superblock, MisdirectedCopyIsInvalid)
 TEST(Superblock, WrongVersionIsInvalid)
 {
 	SuperblockBytes b = pack_superblock(sample(), 0);
-	std::uint32_t v = htole32(2);
-	std::memcpy(b.data() + 16, &v, 4);
-	std::uint32_t c = htole32(crc32c(b.data() + 4, 4092));
-	std::memcpy(b.data(), &c, 4);
-	EXPECT_NE(first_problem(b).find("unsupported format version 2"), std::string::npos);
+	for (std::uint32_t version : {1u, 3u}) {
+		std::uint32_t v = htole32(version);
+		std::memcpy(b.data() + 16, &v, 4);
+		std::uint32_t c = htole32(crc32c(b.data() + 4, 4092));
+		std::memcpy(b.data(), &c, 4);
+		EXPECT_NE(first_problem(b).find(fmt::format("unsupported format version {}", version)),
+			  std::string::npos);
+	}
 }
 
 // One test per geometry and state rule of FORMAT.md 3.

@@ -39,7 +39,7 @@
 #define DLOG_SECTOR_SIZE		512u
 
 /* Format version: readers refuse any other value. */
-#define DLOG_VERSION			1u
+#define DLOG_VERSION			2u
 
 /* ---- Superblock ------------------------------------------------------ */
 
@@ -136,7 +136,7 @@ struct dlog_io_record {
 	__le32 nr_sectors;	/* extent length, >= 1 */
 	__le64 origin_sector;	/* extent start on the origin */
 	__le64 data_pos;	/* WRITE: data ring position; ZERO: 0 */
-	__le32 data_csum;	/* WRITE with DATA_CSUM: CRC-32C of the data */
+	__le32 data_csum;	/* WRITE with DATA_CSUM: XXH64 of the data, low 32 bits */
 	__le32 reserved;	/* zero */
 } __attribute__((packed));
 

@@ -116,8 +116,9 @@ LogState recover(const Device &delta);
 // The data ring (section 5): nr_sectors from position pos, wrapping.
 void read_data(const Device &delta, const Superblock &sb, std::uint64_t pos,
 	       std::span<std::byte> out);
-std::uint32_t data_crc(const Device &delta, const Superblock &sb, std::uint64_t pos,
-		       std::uint64_t nr_sectors);
+// The data checksum (section 6.2) of what is there now.
+std::uint32_t read_data_csum(const Device &delta, const Superblock &sb, std::uint64_t pos,
+			     std::uint64_t nr_sectors);
 
 // Where a block is, for messages: "metadata block 12 (ring slot 4, sector 48)".
 std::string block_location(const Superblock &sb, std::uint64_t index);

@@ -155,10 +155,10 @@ std::map<std::string, Bytes> bad_images()
 		Builder b;
 		Bytes img = b.bytes();
 		for (unsigned c = 0; c < 2; c++) {
-			img[c * 4096 + 16] = std::byte{2};
+			img[c * 4096 + 16] = std::byte{DLOG_VERSION + 1};
 			reseal_sb(img, c);
 		}
-		m["sb-version-2.img"] = trim(img);
+		m["sb-version-next.img"] = trim(img);
 	}
 	{	// A checksummed block of the log with an unknown record kind.
 		Builder b;
