@@ -946,6 +946,36 @@ static bool deltalog_next_ent(struct deltalog_index *ix, const struct deltalog_p
 	return true;
 }
 
+/*
+ * An overwrite of exactly one extent (the common case of random overwrites)
+ * takes its entry in place, unless it would then continue the extent before
+ * or after it: those go the long way, to merge. So does the first entry of
+ * a leaf that has one before it, whose neighbour is in another leaf. pos is
+ * deltalog_leaf_count() of e->start in path's leaf.
+ */
+static bool deltalog_replace(struct deltalog_index *ix, struct deltalog_path *path,
+			     unsigned int pos, const struct deltalog_ent *e)
+{
+	struct deltalog_leaf *l = path->leaf;
+	struct deltalog_path npath;
+	struct deltalog_ent nb;
+	unsigned int ni;
+
+	if (!pos || deltalog_leaf_start(l, pos - 1) != e->start || l->len[pos - 1] != e->len)
+		return false;
+	if (pos == 1 && ix->height)
+		return false;
+	if (pos >= 2) {
+		deltalog_leaf_get(l, pos - 2, &nb);
+		if (deltalog_continues(ix, &nb, e))
+			return false;
+	}
+	if (deltalog_next_ent(ix, path, pos, &npath, &ni, &nb) && deltalog_continues(ix, e, &nb))
+		return false;
+	l->word[pos - 1] = e->word;
+	return true;
+}
+
 void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sectors,
 			   u16 kind, u64 data_pos, struct deltalog_index_spare *sp)
 {
@@ -979,6 +1009,8 @@ void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sec
 	/* Most writes overlap nothing: then this one descent is all. */
 	l = deltalog_descend(ix, start, &path);
 	pos = deltalog_leaf_count(l, start);
+	if (deltalog_replace(ix, &path, pos, e))
+		return;
 	if ((pos && deltalog_leaf_end(l, pos - 1) > start) ||
 	    (deltalog_next_ent(ix, &path, pos, &npath, &ni, &nx) && nx.start < end)) {
 		if (deltalog_punch(ix, start, end, tail))

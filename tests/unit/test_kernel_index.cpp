@@ -211,6 +211,46 @@ TEST_F(KernelIndex, WritesCoalesceWhenContiguousOnBothSides)
 	EXPECT_EQ(ix.extents()[1].off, 100u);
 }
 
+// The in-place path for an overwrite of exactly one extent: it must still
+// merge with the extents on either side when it continues them, within a
+// leaf and across leaves.
+TEST_F(KernelIndex, ExactOverwritesReplaceOrMerge)
+{
+	Index ix(1 << 20);
+
+	ix.insert(0, 8, W, 0);
+	ix.insert(16, 8, W, 100);
+	ix.insert(32, 8, W, 200);
+	ix.insert(16, 8, W, 300);	// in place
+	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{0, 8, W, 0}, {16, 8, W, 300}, {32, 8, W, 200}}));
+	ix.insert(8, 8, W, 500);
+	ix.insert(8, 8, W, 8);		// now continues the one before
+	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{0, 16, W, 0}, {16, 8, W, 300}, {32, 8, W, 200}}));
+	ix.insert(24, 8, W, 600);
+	ix.insert(24, 8, W, 192);	// continues the one after
+	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{0, 16, W, 0}, {16, 8, W, 300}, {24, 16, W, 192}}));
+	ix.insert(16, 8, Z, 0);		// a zero over a write, in place
+	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{0, 16, W, 0}, {16, 8, Z, 0}, {24, 16, W, 192}}));
+	EXPECT_EQ(ix.nr(), 3u);
+
+	// Many leaves: blocks 2k and 2k+1 written apart in the ring, then each
+	// 2k+1 overwritten so that it continues 2k (which may sit in the leaf
+	// before), not 2k+2.
+	Index big(1 << 30);
+	const std::uint64_t pairs = 2 * DELTALOG_NODE_SIZE;
+	for (std::uint64_t k = 0; k < pairs; k++) {
+		big.insert(2 * k * 8, 8, W, k * 800);
+		big.insert((2 * k + 1) * 8, 8, W, (pairs + k) * 800);
+	}
+	for (std::uint64_t k = 0; k < pairs; k++)
+		big.insert((2 * k + 1) * 8, 8, W, k * 800 + 8, false);
+	std::vector<Ext> want;
+	for (std::uint64_t k = 0; k < pairs; k++)
+		want.push_back({2 * k * 8, 16, W, k * 800});
+	EXPECT_EQ(big.extents(), want);
+	EXPECT_EQ(big.check(), 0);
+}
+
 TEST_F(KernelIndex, ZeroesCoalesceWhenAdjacent)
 {
 	Index ix(1 << 20);
