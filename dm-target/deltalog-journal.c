@@ -131,6 +131,8 @@ static u8 *deltalog_jnl_slots(struct deltalog_c *dc, unsigned int nr)
 		j->open_index++;
 		j->open_slots = 0;
 		memset(deltalog_jnl_block(dc, j->open_index), 0, dc->sb.meta_block_size);
+		if (j->open_index - j->written_upto >= DELTALOG_JNL_BATCH)
+			deltalog_kick(dc);
 	}
 	blk = deltalog_jnl_block(dc, j->open_index);
 	blk += sizeof(struct dlog_meta_header) + j->open_slots * DLOG_SLOT_SIZE;
@@ -138,13 +140,20 @@ static u8 *deltalog_jnl_slots(struct deltalog_c *dc, unsigned int nr)
 	return blk;
 }
 
-/* Next seq and time (FORMAT.md 7.1), for a record packed now. */
-static void deltalog_next_stamp(struct deltalog_c *dc, u64 *seq, u64 *time_ns)
+/*
+ * Next seq and time (FORMAT.md 7.1), for a record packed now. Writes take
+ * the time of the last clock tick (a few ms at most behind): reading the
+ * clock source for every write costs more than the rest of the record in a
+ * VM whose clock source traps (HPET). Marks, which people go back to, take
+ * the exact time.
+ */
+static void deltalog_next_stamp(struct deltalog_c *dc, u64 *seq, u64 *time_ns, bool exact)
 {
 	struct deltalog_log *log = &dc->log;
+	u64 now = exact ? ktime_get_real_ns() : ktime_get_coarse_real_ns();
 
 	*seq = log->next_seq++;
-	*time_ns = max_t(u64, ktime_get_real_ns(), log->time_floor_ns);
+	*time_ns = max(now, log->time_floor_ns);
 	log->time_floor_ns = *time_ns;
 	log->newest_seq = *seq;
 	if (!log->oldest_seq)
@@ -164,7 +173,7 @@ u64 deltalog_journal_append_io(struct deltalog_c *dc, u16 kind, u16 flags,
 	struct dlog_io_record *r;
 	u64 seq, time_ns;
 
-	deltalog_next_stamp(dc, &seq, &time_ns);
+	deltalog_next_stamp(dc, &seq, &time_ns, false);
 	dc->jnl.reserved--;
 	r = (struct dlog_io_record *)deltalog_jnl_slots(dc, 1);
 	r->seq = cpu_to_le64(seq);
@@ -187,7 +196,7 @@ bool deltalog_journal_append_mark(struct deltalog_c *dc, const char *label, u64 
 
 	if (deltalog_ring_free_slots(dc) < need || !deltalog_journal_has_room(dc, DLOG_MARK_SLOTS))
 		return false;
-	deltalog_next_stamp(dc, seq, &time_ns);
+	deltalog_next_stamp(dc, seq, &time_ns, true);
 	m = (struct dlog_mark_record *)deltalog_jnl_slots(dc, DLOG_MARK_SLOTS);
 	m->seq = cpu_to_le64(*seq);
 	m->time_ns = cpu_to_le64(time_ns);
@@ -210,7 +219,7 @@ bool deltalog_journal_append_rollback(struct deltalog_c *dc, u64 to_seq)
 	if (dc->jnl.open_slots || deltalog_ring_free_slots(dc) < 1)
 		return false;
 	/* Counted like recovery counts it: a live record, the newest seq. */
-	deltalog_next_stamp(dc, &seq, &time_ns);
+	deltalog_next_stamp(dc, &seq, &time_ns, true);
 	rb = (struct dlog_rollback_record *)deltalog_jnl_slots(dc, 1);
 	rb->seq = cpu_to_le64(seq);
 	rb->time_ns = cpu_to_le64(time_ns);

@@ -124,6 +124,7 @@ static void deltalog_destroy(struct deltalog_c *dc)
 		deltalog_unregister(dc);
 	deltalog_journal_free(dc);
 	deltalog_index_destroy(&dc->index);
+	deltalog_index_unreserve(&dc->spare);
 	if (dc->delta)
 		dm_put_device(dc->ti, dc->delta);
 	if (dc->origin)
@@ -527,6 +528,7 @@ static void deltalog_postsuspend(struct dm_target *ti)
 	spin_unlock_irqrestore(&dc->lock, flags);
 	cancel_delayed_work_sync(&dc->commit_timer);
 	flush_workqueue(dc->wq);
+	dc->commit_armed = false;	/* the commit below persists everything */
 
 	if (!deltalog_writable(dc) || dc->mode != DELTALOG_MODE_WRITE)
 		return;

@@ -44,9 +44,34 @@ void deltalog_kick(struct deltalog_c *dc)
 /* Persist pending records within commit_ms. Under dc->lock. */
 static void deltalog_arm_commit(struct deltalog_c *dc)
 {
-	if (!dc->suspended)
-		queue_delayed_work(dc->wq, &dc->commit_timer,
-				   msecs_to_jiffies(dc->commit_ms));
+	if (dc->commit_armed || dc->suspended)
+		return;
+	dc->commit_armed = true;
+	queue_delayed_work(dc->wq, &dc->commit_timer, msecs_to_jiffies(dc->commit_ms));
+}
+
+/*
+ * Make dc->spare a whole claim for one index insert. Under dc->lock, which
+ * it drops to top the claim up (rarely: after an insert took a node), so
+ * the caller checks the mode after it. False if gfp found no memory.
+ */
+static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long *flags)
+	__must_hold(&dc->lock)
+{
+	struct deltalog_index_spare more = {};
+
+	while (dc->spare.nr < DELTALOG_INDEX_SPARE_NODES) {
+		spin_unlock_irqrestore(&dc->lock, *flags);
+		if (deltalog_index_reserve(&more, gfp)) {
+			deltalog_index_unreserve(&more);
+			spin_lock_irqsave(&dc->lock, *flags);
+			return false;
+		}
+		spin_lock_irqsave(&dc->lock, *flags);
+		dc->spare.nr += more.nr;
+		more.nr = 0;
+	}
+	return true;
 }
 
 /* A delta write failed: from now on writes fail. Any context. */
@@ -244,17 +269,13 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 {
 	struct deltalog_io *io = deltalog_io_of(bio);
-	struct deltalog_index_spare spare = {};
 	unsigned long flags;
 	int r = 0;
 
-	if (deltalog_index_reserve(&spare, gfp)) {
-		deltalog_index_unreserve(&spare);
-		return -EAGAIN;
-	}
-
 	spin_lock_irqsave(&dc->lock, flags);
-	if (dc->mode != DELTALOG_MODE_WRITE) {
+	if (!deltalog_spare_ready(dc, gfp, &flags)) {
+		r = -EAGAIN;
+	} else if (dc->mode != DELTALOG_MODE_WRITE) {
 		deltalog_journal_unreserve(dc, 1);
 		r = -EIO;
 	} else if (!deltalog_journal_has_room(dc, 1)) {
@@ -264,12 +285,10 @@ static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, gfp_t g
 						     io->origin_sector, io->nr_sectors,
 						     io->data_pos, io->data_csum);
 		deltalog_index_insert(&dc->index, io->origin_sector, io->nr_sectors,
-				      DLOG_REC_WRITE, io->data_pos, &spare);
+				      DLOG_REC_WRITE, io->data_pos, &dc->spare);
 		deltalog_arm_commit(dc);
 	}
 	spin_unlock_irqrestore(&dc->lock, flags);
-
-	deltalog_index_unreserve(&spare);
 	return r;
 }
 
@@ -339,40 +358,34 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 {
 	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
 	u16 rflags = bio_op(bio) == REQ_OP_DISCARD ? DLOG_RF_DISCARD : 0;
-	struct deltalog_index_spare spare = {};
 	enum deltalog_mode mode;
 	unsigned long flags;
 
-	if (deltalog_index_reserve(&spare, gfp)) {
-		deltalog_index_unreserve(&spare);
+	spin_lock_irqsave(&dc->lock, flags);
+	if (!deltalog_spare_ready(dc, gfp, &flags)) {
+		spin_unlock_irqrestore(&dc->lock, flags);
 		return DELTALOG_AGAIN;
 	}
-
-	spin_lock_irqsave(&dc->lock, flags);
 	mode = dc->mode;
 	if (mode != DELTALOG_MODE_WRITE) {
 		spin_unlock_irqrestore(&dc->lock, flags);
-		deltalog_index_unreserve(&spare);
 		return deltalog_refuse(dc, mode);
 	}
 	if (!deltalog_journal_reserve(dc, 1)) {
 		deltalog_note_full(dc);
 		spin_unlock_irqrestore(&dc->lock, flags);
-		deltalog_index_unreserve(&spare);
 		return deltalog_refuse_full(dc);
 	}
 	if (!deltalog_journal_has_room(dc, 1)) {
 		deltalog_journal_unreserve(dc, 1);
 		spin_unlock_irqrestore(&dc->lock, flags);
-		deltalog_index_unreserve(&spare);
 		return DELTALOG_AGAIN;
 	}
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
-	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &spare);
+	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &dc->spare);
 	deltalog_arm_commit(dc);
 	spin_unlock_irqrestore(&dc->lock, flags);
 
-	deltalog_index_unreserve(&spare);
 	bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
 }
@@ -521,6 +534,13 @@ void deltalog_worker(struct work_struct *work)
 
 void deltalog_commit_timer(struct work_struct *work)
 {
-	deltalog_process(container_of(to_delayed_work(work), struct deltalog_c,
-				      commit_timer));
+	struct deltalog_c *dc = container_of(to_delayed_work(work), struct deltalog_c,
+					     commit_timer);
+	unsigned long flags;
+
+	/* Records packed from now on arm it again. */
+	spin_lock_irqsave(&dc->lock, flags);
+	dc->commit_armed = false;
+	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_process(dc);
 }

@@ -123,6 +123,12 @@ enum deltalog_mode {
  * while it fills up.
  */
 #define DELTALOG_JNL_BLOCKS		64u
+/*
+ * A commit starts as soon as this many blocks are sealed and not written,
+ * so that under a stream of writes the buffers never fill and completions
+ * never wait for room (commit_ms is for a trickle of writes).
+ */
+#define DELTALOG_JNL_BATCH		(DELTALOG_JNL_BLOCKS / 4)
 
 struct deltalog_journal {
 	u8 *blocks;		/* DELTALOG_JNL_BLOCKS block images */
@@ -178,6 +184,8 @@ struct deltalog_c {
 	 */
 	spinlock_t lock;
 	struct deltalog_index index;
+	/* Index memory for the next insert: topped up only after one took a node. */
+	struct deltalog_index_spare spare;
 	struct deltalog_log log;
 	enum deltalog_mode mode;
 	struct deltalog_journal jnl;
@@ -185,6 +193,7 @@ struct deltalog_c {
 	bool full;			/* a write was refused for lack of room */
 	bool low;			/* free data blocks are below low_water */
 	bool event_pending;		/* the worker raises a dm event */
+	bool commit_armed;		/* commit_timer runs within commit_ms */
 	bool failed_reported;
 
 	/* The worker: commits, deferred bios, events. */

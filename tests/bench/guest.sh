@@ -10,8 +10,15 @@
 #      dm-snapshot, dm-thin's data device, dm-log-writes' data device)
 #   A  auxiliary: dm-thin's metadata device, dm-log-writes' log device
 #
+# In the null regime, D and A have no write cache and are filled once per
+# boot, so that no write allocates null_blk memory (a cost of the test
+# device, which a stack that writes new places would pay on every write);
+# fsync4k runs on a second pair, DF and AF, with a write cache, where flushes
+# reach the devices.
+#
 # then, round after round, phase after phase, every stack in turn (the order
-# rotates each round): D and A are discarded and their first MiB zeroed, the
+# rotates each round): D and A have their first MiB zeroed (and, except for
+# the prefilled null_blk pair, are discarded first), the
 # stack is built fresh as /dev/mapper/bench (length: the origin's), the
 # phase's data is written first where it needs some (untimed), the counters of
 # /sys/block/<dev>/stat of the stack and of O, D, A are read, fio runs, the
@@ -37,7 +44,7 @@ set -u
 # sizes (MiB) and the write cache of D and A (MiB).
 : "${NULL_RUNTIME:=8}" "${NULL_SPAN:=256}" "${NULL_WSET:=128}" "${NULL_SEQ:=512}" "${NULL_FSYNC:=32}"
 : "${VIRTIO_RUNTIME:=8}" "${VIRTIO_SPAN:=256}" "${VIRTIO_WSET:=32}" "${VIRTIO_SEQ:=512}" "${VIRTIO_FSYNC:=32}"
-: "${NULL_ORIGIN_MIB:=512}" "${NULL_DELTA_MIB:=1024}" "${NULL_CACHE_MIB:=1024}"
+: "${NULL_ORIGIN_MIB:=512}" "${NULL_DELTA_MIB:=768}" "${NULL_CACHE_MIB:=768}"
 : "${IODEPTH:=16}" "${SEQ_IODEPTH:=4}"
 : "${THROTTLE:=}"
 
@@ -109,7 +116,8 @@ fio_summary()
 # discard (which frees its memory). A write cache makes it take flushes
 # (without one the block layer drops them before they reach any stack); as
 # large as the device, it never evicts: a flush moves what was written since
-# the last one from the cache to the backing store.
+# the last one from the cache to the backing store. With a cache, every write
+# after a flush allocates a cache page, so only fsync4k uses one.
 null_dev()
 {
 	local d=/sys/kernel/config/nullb/$1
@@ -126,7 +134,7 @@ null_dev()
 null_teardown()
 {
 	local n
-	for n in nullb0 nullb1 nullb2; do
+	for n in nullb0 nullb1 nullb2 nullb3 nullb4; do
 		[ -d "/sys/kernel/config/nullb/$n" ] || continue
 		echo 0 >"/sys/kernel/config/nullb/$n/power" 2>/dev/null
 		rmdir "/sys/kernel/config/nullb/$n"
@@ -140,13 +148,21 @@ regime_setup()
 	null)
 		modprobe null_blk nr_devices=0 || fail "modprobe null_blk"
 		null_dev nullb0 "$NULL_ORIGIN_MIB" 0 &&
-			null_dev nullb1 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" &&
-			null_dev nullb2 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" || fail "cannot create null_blk devices"
-		O=/dev/nullb0 D=/dev/nullb1 A=/dev/nullb2
+			null_dev nullb1 "$NULL_DELTA_MIB" 0 &&
+			null_dev nullb2 "$NULL_DELTA_MIB" 0 &&
+			null_dev nullb3 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" &&
+			null_dev nullb4 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" || fail "cannot create null_blk devices"
+		O=/dev/nullb0 D=/dev/nullb1 A=/dev/nullb2 DF=/dev/nullb3 AF=/dev/nullb4
+		say "null: filling $D and $A (their memory stays allocated: no write allocates)"
+		for dev in "$D" "$A"; do
+			fio --name=fill --filename="$dev" --rw=write --bs=1M --direct=1 --ioengine=libaio \
+				--iodepth=4 --eta=never --output=/tmp/fill.log >/dev/null ||
+				{ cat /tmp/fill.log; fail "cannot fill $dev"; }
+		done
 		RUNTIME=$NULL_RUNTIME SPAN=$NULL_SPAN WSET=$NULL_WSET SEQ=$NULL_SEQ FSYNC=$NULL_FSYNC
 		;;
 	virtio)
-		O=/dev/vdb D=/dev/vdc A=/dev/vdd
+		O=/dev/vdb D=/dev/vdc A=/dev/vdd DF=/dev/vdc AF=/dev/vdd
 		RUNTIME=$VIRTIO_RUNTIME SPAN=$VIRTIO_SPAN WSET=$VIRTIO_WSET SEQ=$VIRTIO_SEQ FSYNC=$VIRTIO_FSYNC
 		;;
 	*) fail "unknown regime $1" ;;
@@ -168,15 +184,29 @@ regime_setup()
 
 # --- the stacks --------------------------------------------------------------
 
-# wipe: D and A as new: discarded, first MiB zeroed (so that deltalog, the
-# snapshot store and the thin pool's metadata are formatted afresh).
+# wipe: D and A as new: first MiB zeroed (so that deltalog, the snapshot
+# store and the thin pool's metadata are formatted afresh), discarded first
+# unless they are the prefilled null_blk pair.
 wipe()
 {
 	local dev
 	for dev in "$D" "$A"; do
-		blkdiscard "$dev" 2>/dev/null || true
+		case $dev in
+		/dev/nullb1 | /dev/nullb2) ;;
+		*) blkdiscard "$dev" 2>/dev/null || true ;;
+		esac
 		dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none || return 1
 	done
+}
+
+# use_devices PHASE: D and A for the phase (the flushing pair for fsync4k).
+use_devices()
+{
+	if [ "$1" = fsync4k ]; then
+		D=$DF A=$AF
+	else
+		D=$DW A=$AW
+	fi
 }
 
 # stack_up STACK PHASE: builds /dev/mapper/bench. The stacks that write in
@@ -269,6 +299,7 @@ run_one()
 	local keys="regime=$1 round=$2 phase=$3 stack=$4" opts err=
 	local s_user0 s_user1 s_o0 s_d0 s_a0 s_o1 s_d1 s_a1 s_o2 s_d2 s_a2 summary t0 t1
 	opts=$(phase_opts "$3") || { echo "@bench $keys status=error why=unknown-phase"; return; }
+	use_devices "$3"
 	t0=$(date +%s)
 	wipe || err=wipe
 	[ -z "$err" ] && { stack_up "$4" "$3" >/tmp/stack.log 2>&1 || err=setup; }
@@ -318,6 +349,7 @@ main()
 	modprobe -a dm-snapshot dm-thin-pool dm-log-writes || fail "cannot load the dm targets"
 	for regime in $REGIMES; do
 		regime_setup "$regime"
+		DW=$D AW=$A
 		echo "@bench-regime regime=$regime origin=$O delta=$D aux=$A sectors=$NSECT runtime=$RUNTIME" \
 			"span_mib=$SPAN wset_mib=$WSET seq_mib=$SEQ fsync_mib=$FSYNC iodepth=$IODEPTH seq_iodepth=$SEQ_IODEPTH"
 		round=1
@@ -342,6 +374,7 @@ main()
 			done
 			round=$((round + 1))
 		done
+		use_devices none
 		wipe
 		[ "$regime" = null ] && null_teardown
 	done
