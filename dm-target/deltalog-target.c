@@ -528,7 +528,6 @@ static void deltalog_postsuspend(struct dm_target *ti)
 	spin_unlock_irqrestore(&dc->lock, flags);
 	cancel_delayed_work_sync(&dc->commit_timer);
 	flush_workqueue(dc->wq);
-	dc->commit_armed = false;	/* the commit below persists everything */
 
 	if (!deltalog_writable(dc) || dc->mode != DELTALOG_MODE_WRITE)
 		return;

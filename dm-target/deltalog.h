@@ -193,7 +193,6 @@ struct deltalog_c {
 	bool full;			/* a write was refused for lack of room */
 	bool low;			/* free data blocks are below low_water */
 	bool event_pending;		/* the worker raises a dm event */
-	bool commit_armed;		/* commit_timer runs within commit_ms */
 	bool failed_reported;
 
 	/* The worker: commits, deferred bios, events. */
