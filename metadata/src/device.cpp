@@ -35,6 +35,13 @@ AlignedBuffer aligned_buffer(std::size_t size)
 	return AlignedBuffer(static_cast<std::byte *>(p));
 }
 
+// The bounce buffer for direct I/O of [begin, end): at most bounce_size, so
+// that a sector's I/O does not allocate 1 MiB.
+AlignedBuffer bounce_for(std::uint64_t begin, std::uint64_t end)
+{
+	return aligned_buffer(static_cast<std::size_t>(std::min<std::uint64_t>(end - begin, bounce_size)));
+}
+
 [[noreturn]] void throw_errno(const std::string &what, int err)
 {
 	throw IoError(fmt::format("{}: {}", what, std::strerror(err)), err);
@@ -175,8 +182,7 @@ void Device::direct_read(std::uint64_t offset, std::span<std::byte> buf) const
 {
 	std::uint64_t begin = offset & ~std::uint64_t{lbs_ - 1};
 	std::uint64_t end = (offset + buf.size() + lbs_ - 1) & ~std::uint64_t{lbs_ - 1};
-	// Small I/O gets a small buffer: a 1 MiB allocation per sector read is slow.
-	AlignedBuffer bounce = aligned_buffer(static_cast<std::size_t>(std::min<std::uint64_t>(end - begin, bounce_size)));
+	AlignedBuffer bounce = bounce_for(begin, end);
 
 	for (std::uint64_t pos = begin; pos < end;) {
 		std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, bounce_size));
@@ -192,8 +198,7 @@ void Device::direct_write(std::uint64_t offset, std::span<const std::byte> buf)
 {
 	std::uint64_t begin = offset & ~std::uint64_t{lbs_ - 1};
 	std::uint64_t end = (offset + buf.size() + lbs_ - 1) & ~std::uint64_t{lbs_ - 1};
-	// Small I/O gets a small buffer: a 1 MiB allocation per sector read is slow.
-	AlignedBuffer bounce = aligned_buffer(static_cast<std::size_t>(std::min<std::uint64_t>(end - begin, bounce_size)));
+	AlignedBuffer bounce = bounce_for(begin, end);
 
 	for (std::uint64_t pos = begin; pos < end;) {
 		std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, bounce_size));
