@@ -153,6 +153,7 @@ regime_setup()
 			null_dev nullb3 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" &&
 			null_dev nullb4 "$NULL_DELTA_MIB" "$NULL_CACHE_MIB" || fail "cannot create null_blk devices"
 		O=/dev/nullb0 D=/dev/nullb1 A=/dev/nullb2 DF=/dev/nullb3 AF=/dev/nullb4
+		PREFILLED="$D $A"
 		say "null: filling $D and $A (their memory stays allocated: no write allocates)"
 		for dev in "$D" "$A"; do
 			fio --name=fill --filename="$dev" --rw=write --bs=1M --direct=1 --ioengine=libaio \
@@ -162,7 +163,7 @@ regime_setup()
 		RUNTIME=$NULL_RUNTIME SPAN=$NULL_SPAN WSET=$NULL_WSET SEQ=$NULL_SEQ FSYNC=$NULL_FSYNC
 		;;
 	virtio)
-		O=/dev/vdb D=/dev/vdc A=/dev/vdd DF=/dev/vdc AF=/dev/vdd
+		O=/dev/vdb D=/dev/vdc A=/dev/vdd DF=/dev/vdc AF=/dev/vdd PREFILLED=
 		RUNTIME=$VIRTIO_RUNTIME SPAN=$VIRTIO_SPAN WSET=$VIRTIO_WSET SEQ=$VIRTIO_SEQ FSYNC=$VIRTIO_FSYNC
 		;;
 	*) fail "unknown regime $1" ;;
@@ -186,13 +187,13 @@ regime_setup()
 
 # wipe: D and A as new: first MiB zeroed (so that deltalog, the snapshot
 # store and the thin pool's metadata are formatted afresh), discarded first
-# unless they are the prefilled null_blk pair.
+# unless they are in PREFILLED (regime_setup).
 wipe()
 {
 	local dev
 	for dev in "$D" "$A"; do
-		case $dev in
-		/dev/nullb1 | /dev/nullb2) ;;
+		case " $PREFILLED " in
+		*" $dev "*) ;;
 		*) blkdiscard "$dev" 2>/dev/null || true ;;
 		esac
 		dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none || return 1
