@@ -1,6 +1,11 @@
 // Block devices as deltalogctl sees them before it touches one: what they
 // are (libblkid), whether anything uses them (mounts, swap, dm and md
 // holders, partitions in use), and whether two paths are the same device.
+//
+// The system's state is read from /proc and /sys through a SystemView, so
+// that tests can point the checks at fake files and a fake sysfs tree.
+// A check that cannot look (no sysfs entry, no mountinfo) throws rather
+// than call a device free.
 #pragma once
 
 #include <sys/types.h>
@@ -20,32 +25,65 @@ struct BlockDevice {
 	std::uint32_t logical_block_size = 512;
 };
 
-// Resolves path (symlinks too: /dev/disk/by-uuid/..., /dev/mapper/...) to a
-// block device. Throws Failure (object = path) if it does not exist or is
-// not a block device, with a hint for a regular file (losetup --find --show).
-BlockDevice block_device(const std::string &path);
+// Where the checks read the system's state.
+struct SystemView {
+	std::string mountinfo_path = "/proc/self/mountinfo";
+	std::string swaps_path = "/proc/swaps";
+	std::string sys_root = "/sys";
+};
 
-// What libblkid finds on the device (superblocks and partition tables),
-// for messages: "an ext4 filesystem (UUID 1234-..., LABEL root)",
-// "a dos partition table", "a dm-deltalog delta". nullopt when nothing.
+// Resolves path (symlinks too: /dev/disk/by-uuid/..., /dev/mapper/...) to a
+// block device: its kernel name (sysfs), size and logical block size (from a
+// read-only open). Throws Failure (object = path) if it does not exist, is
+// not a block device (with a hint for a regular file: losetup --find
+// --show), cannot be opened (permission denied: hint to run as root), or
+// has no sysfs entry. The root hint is only given to users who are not root.
+BlockDevice block_device(const std::string &path, const SystemView &sys = {});
+
+// What libblkid finds on the device (superblocks and partition tables, bad
+// checksums included), and our own superblock, which libblkid does not
+// know, for messages: "an ext4 filesystem (UUID 1234-..., LABEL root)",
+// "a dos partition table", "swap space", "an LVM physical volume",
+// "a dm-deltalog delta (created 2026-11-23 09:36:12, origin 2097152
+// sectors)", "several signatures: ...". nullopt when nothing.
 std::optional<std::string> signature(const BlockDevice &dev);
-// The UUID of the filesystem on it as blkid reports it, or nullopt.
+// The same for any path, image files too. Throws Failure (object = path) if
+// it cannot be read or libblkid fails.
+std::optional<std::string> probe_signature(const std::string &path);
+
+// The UUID of the filesystem on it as blkid reports it, or nullopt (no
+// filesystem, a filesystem without UUID, or other signatures).
 std::optional<std::string> filesystem_uuid(const BlockDevice &dev);
+std::optional<std::string> probe_filesystem_uuid(const std::string &path);
 
 // Why the device is in use, one reason per user, for messages:
-// "mounted on /home", "in use as swap", "held by dm device 'box'",
-// "held by md0", "its partition sdb1 is mounted on /mnt". Empty when free.
-std::vector<std::string> users(const BlockDevice &dev);
+// "mounted on /home" (all mount points of the device on one line),
+// "in use as swap", "held by dm device 'box'", "held by md0",
+// "its partition sdb1 is mounted on /mnt", "opened exclusively by another
+// program" (only when nothing else explains it). Empty when free. Throws
+// Failure (object = dev.path) when mountinfo or the device's sysfs entry
+// cannot be read.
+std::vector<std::string> users(const BlockDevice &dev, const SystemView &sys = {});
 
-// Throws Failure (object = dev.path) unless users(dev) is empty; role is
-// "origin" or "delta" and appears in the message.
-void require_unused(const BlockDevice &dev, const std::string &role);
+// Throws Failure (object = dev.path) unless users(dev) is empty:
+// "the <role> is in use: <reasons joined by '; '>", with a hint that gives
+// the commands that free it ("Free it first: umount /mnt; dmsetup remove
+// box"). role is "origin" or "delta".
+void require_unused(const BlockDevice &dev, const std::string &role,
+		    const SystemView &sys = {});
 
 // The dm device name of the device (dm-3 -> "box"), or nullopt for other
 // devices.
-std::optional<std::string> dm_name(const BlockDevice &dev);
+std::optional<std::string> dm_name(const BlockDevice &dev, const SystemView &sys = {});
 
 // "major:minor"
 std::string devno_string(dev_t devno);
+
+// The same device (same device number, whatever the paths).
+bool same_device(const BlockDevice &a, const BlockDevice &b);
+// The two devices share sectors: the same device, one a partition of the
+// other, or two partitions of one disk whose ranges overlap (sysfs). dm
+// devices stacked on the other one are users(), not overlaps.
+bool overlaps(const BlockDevice &a, const BlockDevice &b, const SystemView &sys = {});
 
 } // namespace deltalogctl
