@@ -1,13 +1,21 @@
 // libdevmapper, wrapped: every dm_task and udev cookie is owned by RAII, and
 // every ioctl that changes a device follows lvm2's sequence (dmsetup.c
 // _create_one_device): the udev cookie is set last, just before
-// dm_task_run, and waited on on every path, failures included; a reload or
-// a table-less create takes no cookie. Works with udev running (it makes the
-// /dev/mapper nodes, we wait for it) and without (libdevmapper makes them;
-// DM_DISABLE_UDEV=1 in the environment is honoured as by dmsetup).
+// dm_task_run, and waited on on every path, failures included; a reload, a
+// suspend or a table-less create takes no cookie.
 //
-// Errors throw Failure naming the device, with the kernel's reason where
-// libdevmapper gives one (errno of the ioctl).
+// With and without udev: when udev runs (libdevmapper's own check and
+// /run/udev/control), udev makes the /dev/mapper nodes and we wait on the
+// cookie for it. When it does not, or DM_DISABLE_UDEV=1 is in the
+// environment (as dmsetup honours it), udev sync is switched off and
+// libdevmapper makes and removes the nodes itself when the cookie is waited
+// on; the udev rules are told to keep off them should udev start later.
+// Either way create() checks that /dev/mapper/NAME is there.
+//
+// Errors throw Failure naming the device, with the kernel's reason as
+// libdevmapper reports it ("device-mapper: reload ioctl on box failed:
+// Invalid argument"). libdevmapper's own log is captured for that and
+// printed only with set_verbose(1) or more.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +52,11 @@ struct Version {
 	auto operator<=>(const Version &) const = default;
 };
 
+// libdevmapper's log on stderr: 0 nothing (the default: errors reach the
+// user through Failure), 1 its errors and warnings, 2 also notices, 3 also
+// debug (every ioctl).
+void set_verbose(int level);
+
 // The device NAME, or nullopt if there is no such dm device.
 std::optional<Info> info(const std::string &name);
 // Every dm device whose UUID starts with uuid_prefix, sorted by name.
@@ -53,7 +66,8 @@ std::string device_path(const std::string &name);
 
 // Creates NAME with UUID uuid and a single target, activated (load and
 // resume), read-only if asked; waits until /dev/mapper/NAME exists. If any
-// step fails the half-made device is removed again before the throw.
+// step fails the half-made device is removed again before the throw. A
+// device already called NAME is refused and left alone.
 void create(const std::string &name, const std::string &uuid, const Target &target,
 	    bool read_only = false);
 // Suspends NAME. With lockfs the filesystem on it is frozen first (its
@@ -63,8 +77,10 @@ void suspend(const std::string &name, bool lockfs = true, bool flush = true);
 void resume(const std::string &name);
 // Loads a new inactive table (takes effect at the next resume).
 void reload(const std::string &name, const Target &target, bool read_only = false);
-// Removes NAME; retries a few times while something (udev's blkid, an
-// automounter) holds it open for a moment, then fails naming the holders.
+// Removes NAME; retries a few times (5 s) while something (udev's blkid, an
+// automounter) holds it open for a moment, then fails naming the holders
+// and the programs that have it open. Mounted or held by another dm
+// device, it fails at once.
 void remove(const std::string &name);
 
 // The active table / status of NAME's single target. Throws if NAME has no
@@ -80,12 +96,14 @@ std::string message(const std::string &name, const std::string &text);
 // know it (the module is not loaded).
 std::optional<Version> target_version(const std::string &type);
 // Throws a Failure with "the dm-deltalog kernel module is not loaded:
-// modprobe dm-deltalog" (or "is too old") unless deltalog >= minimum.
-// Checked once per process.
+// modprobe dm-deltalog" (or "... is version X.Y.Z, deltalogctl needs at
+// least A.B.C: update the module") unless deltalog >= minimum. The kernel
+// is asked once per process.
 void require_deltalog(Version minimum);
 
 // Suspends with lockfs on construction, resumes on destruction (or at
-// resume(), whose errors are not swallowed).
+// resume(), whose errors are not swallowed; a failure in the destructor is
+// printed with the command that resumes the device by hand).
 class Suspended {
 public:
 	explicit Suspended(std::string name, bool lockfs = true);
