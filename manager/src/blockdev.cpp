@@ -708,4 +708,19 @@ bool overlaps(const BlockDevice &a, const BlockDevice &b, const SystemView &sys)
 	       pb->start < pa->start + pa->size;
 }
 
+void wipe_signatures(const BlockDevice &dev)
+{
+	deltalog::UniqueFd fd(::open(dev.path.c_str(), O_RDWR | O_EXCL | O_CLOEXEC));
+	if (!fd)
+		throw Failure(dev.path, errno_text("cannot open it to wipe it", errno));
+	Probe pr = new_probe(dev.path, fd.get(), true, BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
+	blkid_probe_set_partitions_flags(pr.get(), BLKID_PARTS_MAGIC);
+	// Each wipe makes the next probe find the next signature.
+	while (blkid_do_probe(pr.get()) == 0)
+		if (blkid_do_wipe(pr.get(), 0))
+			throw Failure(dev.path, errno_text("cannot wipe a signature", errno));
+	if (fsync(fd.get()))
+		throw Failure(dev.path, errno_text("cannot flush the wiped device", errno));
+}
+
 } // namespace deltalogctl

@@ -5,12 +5,34 @@
 
 namespace deltalogctl {
 
+extern const Command create_command;
+extern const Command activate_command;
+extern const Command deactivate_command;
+extern const Command remove_command;
+extern const Command list_command;
+extern const Command status_command;
+extern const Command log_command;
+extern const Command mark_command;
+extern const Command rollback_command;
+extern const Command merge_command;
+extern const Command view_command;
 extern const Command check_command;
 extern const Command dump_command;
 
 std::span<const Command *const> commands()
 {
-	static const std::array<const Command *, 2> list = {
+	static const std::array<const Command *, 13> list = {
+		&create_command,
+		&activate_command,
+		&deactivate_command,
+		&remove_command,
+		&list_command,
+		&status_command,
+		&log_command,
+		&mark_command,
+		&rollback_command,
+		&merge_command,
+		&view_command,
 		&check_command,
 		&dump_command,
 	};

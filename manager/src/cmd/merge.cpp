@@ -1,0 +1,117 @@
+// deltalogctl merge NAME --until T [--wait] [--yes]
+#include "base/command.hpp"
+#include "base/confirm.hpp"
+#include "base/errors.hpp"
+#include "base/output.hpp"
+#include "base/progress.hpp"
+#include "history.hpp"
+#include "offline.hpp"
+#include "timespec.hpp"
+
+#include "deltalog/state.hpp"
+#include "deltalog/writer.hpp"
+
+#include <fmt/format.h>
+
+namespace deltalogctl {
+
+namespace {
+
+void declare(po::options_description &options)
+{
+	options.add_options()
+		("until", po::value<std::string>()->value_name("T"), "commit the history up to T (required)")
+		("wait", po::bool_switch(), "return only when the commit is done (offline it always is)")
+		("yes,y", po::bool_switch(), "do not ask");
+}
+
+// Bytes the merge will copy: the state at the target's extents that come
+// from the log (data and zeroed ranges).
+std::uint64_t bytes_to_copy(const deltalog::LogState &log, std::uint64_t up_to)
+{
+	std::uint64_t sectors = 0;
+	for (const deltalog::Extent &e : deltalog::state_at(log, up_to).extents())
+		sectors += e.length;
+	return sectors * 512;
+}
+
+int run(const Args &args)
+{
+	const std::string &name = args.pos(0);
+	const auto until = args.opt("until");
+	if (!until)
+		throw UsageError("--until T is required");
+	const std::uint64_t now = wall_clock_ns();
+	const TimeSpec spec = parse_time_spec(*until, now);
+
+	const ActiveDevice active = active_device(name);
+	if (active.info.open_count)
+		throw Failure(name, "cannot commit while the device is in use: online merge is not available yet",
+			      "Unmount it (or stop the programs using it) and run the merge again; "
+			      "it then runs offline.");
+	OfflineDevice dev(name, "commit");
+	const ResolvedTime target = resolve_time_spec(spec, dev.log(), now, name);
+	const HistorySummary merged = summarize(dev.log(), dev.log().sb.merged_seq, target.seq);
+	const HistorySummary kept = summarize(dev.log(), target.seq);
+	if (!merged.records) {
+		fmt::print("Nothing to commit: the origin already holds {} as of {}.\n", name, target.description);
+		return 0;
+	}
+	const std::uint64_t copy = bytes_to_copy(dev.log(), target.seq);
+	fmt::print("Committing {} up to {}.\n", name, target.description);
+	fmt::print("{} ({} to copy) go into {}; that history cannot be rolled back afterwards.\n",
+		   describe(merged), human_size(copy), dev.device().origin_path);
+	if (kept.records)
+		fmt::print("The {} after it stay in the log.\n", describe(kept));
+	if (!args.flag("yes") && !confirm(name, fmt::format("Write them into {}?", dev.device().origin_path))) {
+		fmt::print("Nothing changed.\n");
+		return 1;
+	}
+
+	dev.take_down();
+	{
+		deltalog::Writer writer(dev.delta());
+		const std::size_t extents = deltalog::state_at(writer.log(), target.seq).extents().size();
+		Progress progress("committing", extents, false);
+		deltalog::MergeHooks hooks;
+		hooks.after_copy = [&](std::size_t copied) { progress.update(copied); };
+		writer.merge(dev.origin(), target.seq, hooks);
+		writer.stop();
+	}
+	dev.bring_back();
+	fmt::print("Committed: {} now holds {} as of {}.\n", dev.device().origin_path, name, target.description);
+	return 0;
+}
+
+} // namespace
+
+extern const Command merge_command = {
+	"merge",
+	"merge NAME --until T [--wait] [--yes]",
+	"commit the history up to time T into the origin",
+	R"(Writes the state of /dev/mapper/NAME at T into its origin and frees that
+part of the log. Writes after T stay in the log: the device itself does not
+change. Afterwards the origin on its own is what the device was at T, and
+history up to T can no longer be rolled back.
+
+T takes the same forms as for 'deltalogctl rollback' (HH:MM, a date and
+time, -2h, @LABEL, #SEQ, now). merge prints the time and sequence number it
+resolved T to, what it will write into the origin, and asks unless --yes.
+
+In this version the merge runs offline: the device must not be mounted or
+open (online merge comes with the next kernel target). It is taken down,
+the origin is written from userspace, and the device is brought back. The
+merge is crash-safe: if it is interrupted, the origin holds part of it and
+the log records that; 'deltalogctl activate' (or merge again) finishes it.
+A progress bar shows on a terminal.
+
+Examples:
+  deltalogctl merge box --until @before-upgrade
+  deltalogctl merge box --until now --yes
+)",
+	{"NAME"},
+	declare,
+	run,
+};
+
+} // namespace deltalogctl

@@ -1,0 +1,79 @@
+#include "protect.hpp"
+
+#include "base/errors.hpp"
+
+#include <fmt/format.h>
+
+namespace deltalogctl {
+
+void declare_target_options(po::options_description &options)
+{
+	options.add_options()
+		("on-full", po::value<std::string>()->value_name("error|merge-oldest"),
+		 "when the log is full: fail writes (error, the default) or commit the oldest "
+		 "history to make room (merge-oldest)")
+		("commit-ms", po::value<std::string>()->value_name("MS"),
+		 "write pending log records at least every MS milliseconds (1-60000, default 1000)");
+}
+
+TargetOptions target_options(const Args &args)
+{
+	TargetOptions o;
+	if (auto v = args.opt("on-full")) {
+		if (*v == "error")
+			o.on_full = "error";
+		else if (*v == "merge-oldest")
+			o.on_full = "merge_oldest";
+		else
+			throw UsageError(fmt::format("--on-full takes error or merge-oldest, not '{}'", *v));
+	}
+	if (auto v = args.opt("commit-ms")) {
+		std::size_t end = 0;
+		unsigned long ms = 0;
+		try {
+			ms = std::stoul(*v, &end);
+		} catch (const std::exception &) {
+			end = 0;
+		}
+		if (end != v->size() || v->empty() || (*v)[0] == '-' || ms < 1 || ms > 60000)
+			throw UsageError(fmt::format("--commit-ms takes 1 to 60000, not '{}'", *v));
+		o.commit_ms = static_cast<std::uint32_t>(ms);
+	}
+	return o;
+}
+
+DevicePair check_devices(const std::string &origin_path, const std::string &delta_path)
+{
+	DevicePair p{block_device(origin_path), block_device(delta_path)};
+	if (same_device(p.origin, p.delta))
+		throw Failure(delta_path, fmt::format("is the same device as the origin {}", origin_path),
+			      "The log needs a device of its own.");
+	if (overlaps(p.origin, p.delta))
+		throw Failure(delta_path, fmt::format("overlaps the origin {} (one is a partition of the other)",
+						      origin_path),
+			      "The log needs a device of its own.");
+	require_unused(p.origin, "origin");
+	require_unused(p.delta, "delta");
+	return p;
+}
+
+void require_free_name(const std::string &name)
+{
+	check_device_name(name);
+	if (auto info = dm::info(name))
+		throw Failure(name, "a device-mapper device with this name exists already",
+			      "Choose another name, or see it with 'dmsetup info " + name + "'.");
+}
+
+void bring_up(const std::string &name, const DevicePair &devs, const deltalog::Superblock &sb,
+	      const TargetOptions &options)
+{
+	TableLine line;
+	line.length = devs.origin.size_bytes / 512;
+	line.origin = devno_string(devs.origin.devno);
+	line.delta = devno_string(devs.delta.devno);
+	line.options = options;
+	dm::create(name, device_uuid(sb.uuid), make_target(line), options.view_seq.has_value());
+}
+
+} // namespace deltalogctl

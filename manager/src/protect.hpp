@@ -1,0 +1,38 @@
+// What create and activate share: the options of the table line, the
+// checks of the two devices, and bringing the device up.
+#pragma once
+
+#include "base/command.hpp"
+#include "blockdev.hpp"
+#include "target.hpp"
+
+#include "deltalog/device.hpp"
+#include "deltalog/superblock.hpp"
+
+#include <string>
+
+namespace deltalogctl {
+
+// The oldest module deltalogctl works with.
+inline constexpr dm::Version module_minimum{0, 2, 0};
+
+// --on-full, --commit-ms: declared by create and activate.
+void declare_target_options(po::options_description &options);
+TargetOptions target_options(const Args &args);
+
+// The two devices, resolved and checked: block devices, not the same or
+// overlapping, neither in use.
+struct DevicePair {
+	BlockDevice origin;
+	BlockDevice delta;
+};
+DevicePair check_devices(const std::string &origin_path, const std::string &delta_path);
+
+// Creates the dm device NAME over the pair for the delta's superblock.
+void bring_up(const std::string &name, const DevicePair &devs, const deltalog::Superblock &sb,
+	      const TargetOptions &options);
+
+// Refuses a name that is taken by any dm device.
+void require_free_name(const std::string &name);
+
+} // namespace deltalogctl
