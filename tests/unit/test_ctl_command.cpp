@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 using namespace deltalogctl;
@@ -72,4 +74,17 @@ TEST(CtlCommand, EveryRegisteredCommandIsComplete)
 		EXPECT_EQ(find_command(c->name), c);
 	}
 	EXPECT_EQ(find_command("no-such-command"), nullptr);
+}
+
+TEST(CtlCommand, TheManualPageDocumentsEveryCommand)
+{
+	std::ifstream in(DLOG_MANPAGE);
+	ASSERT_TRUE(in) << DLOG_MANPAGE;
+	const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	for (const Command *c : commands()) {
+		const std::string synopsis = std::string("\\fBdeltalogctl ") + c->name + "\\fR";
+		EXPECT_NE(page.find(synopsis), std::string::npos) << c->name << " is missing from the SYNOPSIS";
+		const std::string entry = std::string(".TP\n\\fB") + c->name + "\\fR";
+		EXPECT_NE(page.find(entry), std::string::npos) << c->name << " is missing from COMMANDS";
+	}
 }
