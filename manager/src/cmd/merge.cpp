@@ -59,10 +59,11 @@ int run(const Args &args)
 	}
 	const std::uint64_t copy = bytes_to_copy(dev.log(), target.seq);
 	fmt::print("Committing {} up to {}.\n", name, target.description);
-	fmt::print("{} ({} to copy) go into {}; that history cannot be rolled back afterwards.\n",
-		   describe(merged), human_size(copy), dev.device().origin_path);
+	fmt::print("It writes {} into {}: the result of {}.\n"
+		   "That history can no longer be rolled back afterwards.\n",
+		   human_size(copy), dev.device().origin_path, describe(merged));
 	if (kept.records)
-		fmt::print("The {} after it stay in the log.\n", describe(kept));
+		fmt::print("Later history stays in the log: {}.\n", describe(kept));
 	if (!args.flag("yes") && !confirm(name, fmt::format("Write them into {}?", dev.device().origin_path))) {
 		fmt::print("Nothing changed.\n");
 		return 1;

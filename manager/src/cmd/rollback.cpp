@@ -39,7 +39,7 @@ int run(const Args &args)
 		fmt::print("Nothing was written after that: the device is already in that state.\n");
 		return 0;
 	}
-	fmt::print("This throws away {}.\n", describe(undone));
+	fmt::print("This throws away everything written after it: {}.\n", describe(undone));
 	if (!args.flag("yes") && !confirm(name, "Roll back?")) {
 		fmt::print("Nothing changed.\n");
 		return 1;
