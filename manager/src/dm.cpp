@@ -3,6 +3,8 @@
 // remove, _message, _do_info; the udev handling follows libdm-common.c.
 #include "dm.hpp"
 
+#include "blockdev.hpp"
+
 #include "base/errors.hpp"
 
 #include <libdevmapper.h>
@@ -316,56 +318,15 @@ std::vector<std::filesystem::path> entries(const std::filesystem::path &dir)
 	return out;
 }
 
-// Paths in /proc/self/mountinfo and /proc/swaps escape blanks as \040.
-std::string unescape(const std::string &s)
-{
-	std::string out;
-	for (std::size_t i = 0; i < s.size(); i++) {
-		const auto octal = [&](std::size_t j) { return j < s.size() && s[j] >= '0' && s[j] <= '7'; };
-		if (s[i] == '\\' && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-			out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-			i += 3;
-		} else {
-			out += s[i];
-		}
-	}
-	return out;
-}
-
-// Users that stay until someone acts: mounts, swap, stacked devices. Not
-// worth retrying a remove for.
+// Users that stay until someone acts: mounts, swap, stacked devices (the
+// checks create makes, blockdev.hpp). Not worth retrying a remove for.
 std::vector<std::string> lasting_users(const Info &info)
 {
-	std::vector<std::string> who;
-	const std::string devno = fmt::format("{}:{}", info.major, info.minor);
-
-	std::ifstream mounts("/proc/self/mountinfo");
-	for (std::string line; std::getline(mounts, line);) {
-		std::istringstream fields(line);
-		std::string id, parent, dev, root, point;
-		if (fields >> id >> parent >> dev >> root >> point && dev == devno)
-			who.push_back("mounted on " + unescape(point));
+	try {
+		return users(block_device(device_path(info.name)));
+	} catch (const Failure &) {
+		return {};	// the node is gone or unreadable: the open count says enough
 	}
-
-	std::ifstream swaps("/proc/swaps");
-	std::string line;
-	std::getline(swaps, line);	// the header
-	while (std::getline(swaps, line)) {
-		std::istringstream fields(line);
-		std::string path;
-		struct stat st {};
-		if (fields >> path && ::stat(unescape(path).c_str(), &st) == 0 && S_ISBLK(st.st_mode) &&
-		    st.st_rdev == makedev(info.major, info.minor))
-			who.push_back("in use as swap");
-	}
-
-	for (const auto &holder : entries("/sys/dev/block/" + devno + "/holders")) {
-		const std::string kname = holder.filename();
-		const std::string dm_name = read_line("/sys/block/" + kname + "/dm/name");
-		who.push_back(dm_name.empty() ? "held by " + kname
-					      : fmt::format("held by dm device '{}'", dm_name));
-	}
-	return who;
 }
 
 // Processes with the device open, as fuser finds them (only in a failure
