@@ -208,13 +208,23 @@ private:
 					    "next writer seals the cut with a ROLLBACK",
 					    log.cut_seq, log.cut_seq, log.max_seq_seen,
 					    log.cut_to_seq));
+		// Verified by recovery already: the records after trusted_seq.
+		const auto to_read = [&](const LogRecord &lr) {
+			return lr.rec.has_data_csum() && lr.status == RecordStatus::live &&
+			       lr.rec.seq <= log.trusted_seq;
+		};
+		std::uint64_t total = 0, done = 0;
+		for (const LogRecord &lr : log.records)
+			if (to_read(lr))
+				total += std::uint64_t{lr.rec.nr_sectors} << DLOG_SECTOR_SHIFT;
 		for (const LogRecord &lr : log.records) {
 			const Record &r = lr.rec;
-			if (!r.has_data_csum() || lr.status != RecordStatus::live)
+			if (!to_read(lr))
 				continue;
-			if (r.seq > log.trusted_seq)
-				continue;	// verified by recovery already
 			std::uint32_t c = read_data_csum(delta_, log.sb, r.data_pos, r.nr_sectors);
+			done += std::uint64_t{r.nr_sectors} << DLOG_SECTOR_SHIFT;
+			if (opts_.progress)
+				opts_.progress(done, total);
 			if (c != r.data_csum)
 				fatal(block_where(lr.block, static_cast<int>(lr.slot), r.seq),
 				      fmt::format("data checksum mismatch (record {:#010x}, data "

@@ -69,6 +69,33 @@ TEST(Check, HealthyDeltaHasNoFindings)
 	EXPECT_FALSE(r.fatal());
 }
 
+TEST(Check, ReportsProgressOverTheDataItReads)
+{
+	dlt::Env env;
+	busy_log(env);
+	env.reopen();	// every record trusted: check reads all live data itself
+	std::uint64_t live_bytes = 0;
+	for (const Record &r : env.recover().live())
+		if (r.has_data_csum())
+			live_bytes += std::uint64_t{r.nr_sectors} * 512;
+	ASSERT_GT(live_bytes, 0u);
+
+	std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+	CheckOptions o;
+	o.progress = [&](std::uint64_t done, std::uint64_t total) { calls.emplace_back(done, total); };
+	CheckReport r = check(dlt::open_ro(env.pair.delta), o);
+	EXPECT_FALSE(r.fatal()) << all(r);
+	ASSERT_FALSE(calls.empty());
+	for (std::size_t i = 0; i < calls.size(); i++) {
+		EXPECT_EQ(calls[i].second, live_bytes);
+		EXPECT_LE(calls[i].first, calls[i].second);
+		if (i) {
+			EXPECT_GT(calls[i].first, calls[i - 1].first);
+		}
+	}
+	EXPECT_EQ(calls.back().first, live_bytes);
+}
+
 TEST(Check, Unformatted)
 {
 	dlt::TempDir dir;

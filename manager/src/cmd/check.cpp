@@ -1,5 +1,6 @@
 // deltalogctl check DELTA [--origin ORIGIN] [--json]
 #include "base/command.hpp"
+#include "base/progress.hpp"
 
 #include "deltalog/check.hpp"
 #include "deltalog/device.hpp"
@@ -31,7 +32,14 @@ int run(const Args &args)
 		origin.emplace(Device::open(*path, Device::Access::read_only));
 		options.origin = &*origin;
 	}
-	const deltalog::CheckReport report = deltalog::check(delta, options);
+	std::optional<Progress> progress;
+	options.progress = [&](std::uint64_t done, std::uint64_t total) {
+		if (!progress)
+			progress.emplace("checking data", total);
+		progress->update(done);
+	};
+	deltalog::CheckReport report = deltalog::check(delta, options);
+	progress.reset();
 	fmt::print("{}", args.flag("json") ? deltalog::check_json(report, delta.name())
 					   : deltalog::check_text(report, delta.name()));
 	return report.fatal() ? 1 : 0;
@@ -53,6 +61,8 @@ there once it is quiet.
 
 Each finding is "fatal" (the device cannot be used as it is) or "warning"
 (recovery copes with it, e.g. a log cut short by a power cut).
+
+On a terminal, a progress bar shows while the data is read.
 
 Exit status: 0 no fatal finding, 1 fatal findings or the check failed,
 2 bad usage.

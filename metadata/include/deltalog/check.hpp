@@ -17,6 +17,8 @@
 #include "deltalog/log.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,9 @@ struct Finding {
 
 struct CheckOptions {
 	const Device *origin = nullptr;	// also check the origin's identity
+	// Called while the data of the records is read (the long part of a
+	// check): bytes read so far of the total.
+	std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 struct CheckReport {
