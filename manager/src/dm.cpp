@@ -168,7 +168,7 @@ void require_control()
 		throw Failure("", "cannot talk to device-mapper: run as root");
 	if (err == ENODEV || err == ENXIO)
 		throw Failure("", errno_text("cannot talk to device-mapper: " + path, err),
-			      "Is the device-mapper driver loaded? modprobe dm-mod");
+			      "Is the device-mapper driver loaded? modprobe dm-deltalog (it loads dm-mod too)");
 	if (err != ENOENT)
 		throw Failure("", errno_text("cannot talk to device-mapper: " + path, err));
 }

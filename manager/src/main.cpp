@@ -21,15 +21,15 @@ namespace {
 
 constexpr int exit_ok = 0, exit_failed = 1, exit_usage = 2;
 
-void print_overview()
+void print_overview(std::FILE *to = stdout)
 {
-	fmt::print("Usage: deltalogctl <command> [arguments] [options]\n\n"
+	fmt::print(to, "Usage: deltalogctl <command> [arguments] [options]\n\n"
 		   "Time travel for block devices: every write to a protected device is logged,\n"
 		   "with its time, on a delta device; the origin is never written until you commit.\n\n"
 		   "Commands:\n");
 	for (const Command *c : commands())
-		fmt::print("  {:<10} {}\n", c->name, c->summary);
-	fmt::print("\nA time T is HH:MM[:SS], 'YYYY-MM-DD HH:MM[:SS]', -15min, -2h, -1d, @mark, #seq or now.\n"
+		fmt::print(to, "  {:<10} {}\n", c->name, c->summary);
+	fmt::print(to, "\nA time T is HH:MM[:SS], 'YYYY-MM-DD HH:MM[:SS]', -15min, -2h, -1d, @mark, #seq or now.\n"
 		   "'deltalogctl <command> --help' shows the manual of a command.\n"
 		   "Exit status: 0 done, 1 failed, 2 bad usage.\n");
 }
@@ -48,7 +48,8 @@ bool wants_help(const std::vector<std::string> &args)
 int usage_error(const Command *command, const std::string &reason)
 {
 	if (!command) {
-		fmt::print(stderr, "deltalogctl: {}\nTry 'deltalogctl --help'.\n", reason);
+		fmt::print(stderr, "deltalogctl: {}\nUsage: deltalogctl <command> [arguments] [options]\n"
+			   "Try 'deltalogctl --help'.\n", reason);
 		return exit_usage;
 	}
 	fmt::print(stderr, "deltalogctl: {}: {}\n{}\nTry 'deltalogctl {} --help'.\n", command->name, reason,
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 {
 	std::vector<std::string> args(argv + 1, argv + argc);
 	if (args.empty()) {
-		print_overview();
+		print_overview(stderr);
 		return exit_usage;
 	}
 	const std::string verb = args[0];

@@ -6,11 +6,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace deltalogctl {
 
-void require_closed(const ActiveDevice &dev, const std::string &verb)
+void require_closed(const ActiveDevice &dev, const std::string &verb, const std::string &hint)
 {
 	if (dev.info.open_count == 0)
 		return;
@@ -23,26 +26,55 @@ void require_closed(const ActiveDevice &dev, const std::string &verb)
 	const std::string reason = why.empty() ? fmt::format("it is open ({} users)", dev.info.open_count)
 					       : fmt::format("it is {}", fmt::join(why, "; "));
 	throw Failure(dev.info.name, fmt::format("cannot {} while the device is in use: {}", verb, reason),
-		      "Unmount it (or stop the programs using it) and try again.");
+		      hint.empty() ? "Unmount it (or stop the programs using it) and try again." : hint);
 }
 
 OfflineDevice::OfflineDevice(const std::string &name, const std::string &verb)
 	: name_(name), dev_(active_device(name))
 {
-	require_closed(dev_, verb);
 	if (dev_.table.options.view_seq)
 		throw Failure(name, fmt::format("cannot {} a view", verb),
 			      "Name the protected device, not one of its views.");
-	dm::suspend(name_, true);
-	suspended_ = true;
-	// Suspended, the target has written every record: the log is complete.
+	require_closed(dev_, verb);
+	// A view's index points into the log: a rollback or merge would free
+	// data it still reads (and the view holds the delta open).
+	if (const auto views = open_views(dev_); !views.empty()) {
+		std::vector<std::string> names;
+		for (const OpenView &v : views)
+			names.push_back(fmt::format("'{}' (at #{})", v.name, v.seq));
+		throw Failure(name, fmt::format("cannot {} while views of it are open: {}", verb, fmt::join(names, ", ")),
+			      fmt::format("Remove them first: deltalogctl deactivate {}", views.front().name));
+	}
+	// A flush makes the target write its pending records: the log read
+	// below is then the whole history, without suspending anything yet.
+	const deltalog::UniqueFd fd(::open(dm::device_path(name).c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd || fsync(fd.get()))
+		throw Failure(name, errno_text("cannot flush the device", errno));
+	log_ = read_log();
+}
+
+deltalog::LogState OfflineDevice::read_log() const
+{
 	const deltalog::Device delta =
 		deltalog::Device::open(dev_.delta_path, deltalog::Device::Access::read_only);
-	log_ = deltalog::recover(delta);
+	return deltalog::recover(delta);
+}
+
+void OfflineDevice::quiesce()
+{
+	dm::suspend(name_, true);
+	suspended_ = true;
+	const deltalog::LogState now = read_log();
+	if (now.newest_seq() != log_.newest_seq() || now.sb.merged_seq != log_.sb.merged_seq)
+		throw Failure(name_, "the device was written to while you were asked: nothing was changed",
+			      "Run the command again.");
+	log_ = now;
 }
 
 void OfflineDevice::take_down()
 {
+	if (!suspended_)
+		quiesce();
 	dm::remove(name_);
 	down_ = true;
 	suspended_ = false;

@@ -1,9 +1,16 @@
-// Offline work on an active but unused device (rollback, offline merge):
-// the target is suspended (which drains it and persists its log), the log
-// is read from the delta, and only once the user has confirmed is the
-// device taken down, the delta changed from userspace, and the device
-// brought back with the same table and UUID. If anything fails in between,
-// the destructor brings the device back; if even that fails, it says how.
+// Offline work on an active but unused device (rollback, offline merge,
+// remove), in the order that changes nothing until the user has agreed:
+//   1. the device must be closed and not a view; pending log records are
+//      flushed (an fsync of the device) and the log is read from the delta
+//      read-only: what the command shows and asks about;
+//   2. quiesce(): the target is suspended (drained, everything persisted)
+//      and the log read again; if it is not what the user was shown, the
+//      command stops (the device is resumed);
+//   3. take_down(): the dm device is removed and the delta (and origin)
+//      opened read-write for the format library;
+//   4. bring_back(): the device is recreated with the same table and UUID.
+// If anything fails after step 2, the destructor brings the device back; if
+// even that fails, it says how.
 #pragma once
 
 #include "target.hpp"
@@ -18,12 +25,12 @@ namespace deltalogctl {
 
 // Throws Failure(name, ...) naming what holds NAME open (mount points,
 // holders) when its open count is not zero; `verb` says what cannot be done
-// ("roll back").
-void require_closed(const ActiveDevice &dev, const std::string &verb);
+// ("roll back"), hint replaces the default advice.
+void require_closed(const ActiveDevice &dev, const std::string &verb, const std::string &hint = {});
 
 class OfflineDevice {
 public:
-	// Suspends NAME (after require_closed) and reads its log.
+	// Step 1.
 	OfflineDevice(const std::string &name, const std::string &verb);
 	OfflineDevice(const OfflineDevice &) = delete;
 	OfflineDevice &operator=(const OfflineDevice &) = delete;
@@ -32,18 +39,21 @@ public:
 	const ActiveDevice &device() const { return dev_; }
 	const deltalog::LogState &log() const { return log_; }
 
-	// Removes the dm device and opens the delta (and the origin when
-	// asked) read-write for the library.
+	// Step 2: throws Failure if the log changed since step 1.
+	void quiesce();
+	// Step 3 (after quiesce()).
 	void take_down();
 	deltalog::Device &delta() { return *delta_; }
 	deltalog::Device &origin();
-	// Closes the devices and recreates the dm device (or resumes it if it
-	// was never taken down).
+	// Step 4: closes the devices and recreates the dm device (or resumes
+	// it if it was never taken down).
 	void bring_back();
 	// After take_down(): leave the device down (it was removed for good).
 	void forget();
 
 private:
+	deltalog::LogState read_log() const;
+
 	std::string name_;
 	ActiveDevice dev_;
 	deltalog::LogState log_;

@@ -145,6 +145,21 @@ ActiveDevice active_device(const std::string &name)
 	return *dev;
 }
 
+std::vector<OpenView> open_views(const ActiveDevice &dev)
+{
+	std::vector<OpenView> views;
+	if (dev.info.uuid.empty())
+		return views;
+	const std::string prefix = dev.info.uuid + "-view-";
+	for (const dm::Info &info : dm::list_ours()) {
+		if (info.uuid.rfind(prefix, 0) != 0)
+			continue;
+		if (auto view = find_active(info.name); view && view->table.options.view_seq)
+			views.push_back({info.name, *view->table.options.view_seq});
+	}
+	return views;
+}
+
 std::string device_uuid(const deltalog::Uuid &delta_uuid)
 {
 	return std::string(dm::uuid_prefix) + deltalog::uuid_string(delta_uuid);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace deltalogctl {
 
@@ -58,6 +59,13 @@ struct ActiveDevice {
 ActiveDevice active_device(const std::string &name);
 // NAME's origin or delta, if NAME is an active dm-deltalog device, else nullopt.
 std::optional<ActiveDevice> find_active(const std::string &name);
+
+// The views made of dev ('deltalogctl view'), by their dm UUIDs.
+struct OpenView {
+	std::string name;
+	std::uint64_t seq = 0;
+};
+std::vector<OpenView> open_views(const ActiveDevice &dev);
 
 // The dm UUID of a protected device, and of a view of it named view_name.
 std::string device_uuid(const deltalog::Uuid &delta_uuid);

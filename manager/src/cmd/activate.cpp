@@ -89,6 +89,12 @@ int run(const Args &args)
 		finish_interrupted_merge(args.pos(1), args.pos(2));
 		sb = read_log_superblock(devs, args.pos(2));
 	}
+	{
+		// The whole log, as the kernel will read it: damage gets the
+		// library's message and a pointer to check, not an ioctl error.
+		const deltalog::Device delta = deltalog::Device::open(args.pos(2), deltalog::Device::Access::read_only);
+		deltalog::recover(delta);
+	}
 	bring_up(name, devs, sb, options);
 
 	const auto dev = active_device(name);

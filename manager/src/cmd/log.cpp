@@ -38,23 +38,21 @@ struct Bounds {
 	}
 };
 
-Bounds bounds(const Args &args, const deltalog::LogState &log, const std::string &object)
+Bounds bounds(const std::optional<TimeSpec> &since, const std::optional<TimeSpec> &until,
+	      const deltalog::LogState &log, std::uint64_t now, const std::string &object)
 {
-	const std::uint64_t now = wall_clock_ns();
 	Bounds b;
-	if (auto since = args.opt("since")) {
-		const TimeSpec s = parse_time_spec(*since, now);
-		if (s.kind == TimeSpec::Kind::time)
-			b.from_ns = s.time_ns;
+	if (since) {
+		if (since->kind == TimeSpec::Kind::time)
+			b.from_ns = since->time_ns;
 		else
-			b.after_seq = resolve_time_spec(s, log, now, object).seq;
+			b.after_seq = resolve_time_spec(*since, log, now, object).seq;
 	}
-	if (auto until = args.opt("until")) {
-		const TimeSpec s = parse_time_spec(*until, now);
-		if (s.kind == TimeSpec::Kind::time)
-			b.to_ns = s.time_ns;
+	if (until) {
+		if (until->kind == TimeSpec::Kind::time)
+			b.to_ns = until->time_ns;
 		else
-			b.up_to_seq = resolve_time_spec(s, log, now, object).seq;
+			b.up_to_seq = resolve_time_spec(*until, log, now, object).seq;
 	}
 	return b;
 }
@@ -121,12 +119,19 @@ void print_json(const std::string &object, const std::vector<deltalog::Record> &
 int run(const Args &args)
 {
 	const std::string &object = args.pos(0);
+	// Times are checked before any device is looked at: bad usage is exit 2.
+	const std::uint64_t now = wall_clock_ns();
+	std::optional<TimeSpec> since, until;
+	if (auto v = args.opt("since"))
+		since = parse_time_spec(*v, now);
+	if (auto v = args.opt("until"))
+		until = parse_time_spec(*v, now);
 	std::string delta_path = object;
 	if (object.find('/') == std::string::npos)
 		delta_path = active_device(object).delta_path;
 	const deltalog::Device delta = deltalog::Device::open(delta_path, deltalog::Device::Access::read_only);
 	const deltalog::LogState log = deltalog::recover(delta);
-	const Bounds b = bounds(args, log, object);
+	const Bounds b = bounds(since, until, log, now, object);
 
 	std::vector<deltalog::Record> shown;
 	for (const deltalog::Record &r : log.live())

@@ -44,11 +44,9 @@ int run(const Args &args)
 	const std::uint64_t now = wall_clock_ns();
 	const TimeSpec spec = parse_time_spec(*until, now);
 
-	const ActiveDevice active = active_device(name);
-	if (active.info.open_count)
-		throw Failure(name, "cannot commit while the device is in use: online merge is not available yet",
-			      "Unmount it (or stop the programs using it) and run the merge again; "
-			      "it then runs offline.");
+	require_closed(active_device(name), "commit",
+		       "This version commits offline only (online merge is not available yet): unmount it "
+		       "(or stop the programs using it) and run the merge again.");
 	OfflineDevice dev(name, "commit");
 	const ResolvedTime target = resolve_time_spec(spec, dev.log(), now, name);
 	const HistorySummary merged = summarize(dev.log(), dev.log().sb.merged_seq, target.seq);
@@ -69,6 +67,7 @@ int run(const Args &args)
 		return 1;
 	}
 
+	dev.quiesce();
 	dev.take_down();
 	{
 		deltalog::Writer writer(dev.delta());

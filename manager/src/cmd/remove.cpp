@@ -38,6 +38,7 @@ int run(const Args &args)
 		fmt::print("Nothing changed.\n");
 		return 1;
 	}
+	dev.quiesce();
 	dev.take_down();
 	// Erasing both superblock copies is what makes the delta blank: nothing
 	// can activate the old log by mistake.

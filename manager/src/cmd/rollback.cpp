@@ -45,6 +45,7 @@ int run(const Args &args)
 		return 1;
 	}
 
+	dev.quiesce();
 	dev.take_down();
 	{
 		deltalog::Writer writer(dev.delta());
