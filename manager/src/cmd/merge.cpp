@@ -103,7 +103,8 @@ open (online merge comes with the next kernel target). It is taken down,
 the origin is written from userspace, and the device is brought back. The
 merge is crash-safe: if it is interrupted, the origin holds part of it and
 the log records that; 'deltalogctl activate' (or merge again) finishes it.
-A progress bar shows on a terminal.
+A progress bar shows on a terminal. A merge is refused while a view of NAME
+is open ('deltalogctl view'): the view pins the history it shows.
 
 Examples:
   deltalogctl merge box --until @before-upgrade

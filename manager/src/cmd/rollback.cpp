@@ -81,7 +81,8 @@ Before it changes anything, rollback prints the time and sequence number T
 resolved to and what it will throw away, and asks unless --yes. It refuses
 while the device is mounted or open (naming the mount point), a T before
 the oldest history still in the log (committed history cannot be rolled
-back: it is in the origin) and a T in the future.
+back: it is in the origin), a T in the future, and any rollback while a
+view of NAME is open ('deltalogctl view').
 
 The device is taken down for the rollback and brought back with the same
 table; it must not be in use, so unmount it first.

@@ -42,9 +42,9 @@ int run(const Args &args)
 	line.options.view_seq = t.seq;
 	dm::create(view_name, view_uuid(log.sb.uuid, view_name), make_target(line), true);
 	fmt::print("{} shows {} as it was at {}, read-only.\n"
-		   "Remove it with 'deltalogctl deactivate {}' when done; while it exists, history up to it "
-		   "cannot be committed.\n",
-		   dm::device_path(view_name), name, t.description, view_name);
+		   "Remove it with 'deltalogctl deactivate {}' when done; while it exists, {} cannot be "
+		   "rolled back, committed or removed.\n",
+		   dm::device_path(view_name), name, t.description, view_name, name);
 	return 0;
 }
 
@@ -61,7 +61,8 @@ view stays as it is while NAME changes. Mount a filesystem from it with
 copy files out, compare.
 
 T takes the same forms as for 'deltalogctl rollback'. Remove the view with
-'deltalogctl deactivate VIEWNAME'.
+'deltalogctl deactivate VIEWNAME'. While a view is open it pins the
+history it shows: rollback, merge and remove of NAME are refused.
 
 Examples:
   deltalogctl view box --at @before-upgrade box-then
