@@ -45,12 +45,20 @@ OfflineDevice::OfflineDevice(const std::string &name, const std::string &verb)
 		throw Failure(name, fmt::format("cannot {} while views of it are open: {}", verb, fmt::join(names, ", ")),
 			      fmt::format("Remove them first: deltalogctl deactivate {}", views.front().name));
 	}
-	// A flush makes the target write its pending records: the log read
-	// below is then the whole history, without suspending anything yet.
-	const deltalog::UniqueFd fd(::open(dm::device_path(name).c_str(), O_RDONLY | O_CLOEXEC));
-	if (!fd || fsync(fd.get()))
-		throw Failure(name, errno_text("cannot flush the device", errno));
+	// The whole history, without suspending anything yet.
+	flush_device(name);
 	log_ = read_log();
+}
+
+void OfflineDevice::refuse_if_merging(const std::string &verb) const
+{
+	if (!log_.sb.merging())
+		return;
+	throw Failure(name_,
+		      fmt::format("cannot {}: a commit up to #{} was interrupted and the origin may hold part of it",
+				  verb, log_.sb.merge_target_seq),
+		      fmt::format("Finish it first: deltalogctl merge {} --until '#{}'", name_,
+				  log_.sb.merge_target_seq));
 }
 
 deltalog::LogState OfflineDevice::read_log() const
@@ -62,6 +70,7 @@ deltalog::LogState OfflineDevice::read_log() const
 
 void OfflineDevice::quiesce()
 {
+	signals_.emplace();
 	dm::suspend(name_, true);
 	suspended_ = true;
 	const deltalog::LogState now = read_log();
@@ -103,6 +112,7 @@ void OfflineDevice::bring_back()
 		dm::resume(name_);
 		suspended_ = false;
 	}
+	signals_.reset();
 }
 
 void OfflineDevice::forget()
@@ -110,6 +120,7 @@ void OfflineDevice::forget()
 	origin_.reset();
 	delta_.reset();
 	down_ = false;
+	signals_.reset();
 }
 
 OfflineDevice::~OfflineDevice()
@@ -119,10 +130,12 @@ OfflineDevice::~OfflineDevice()
 	try {
 		bring_back();
 	} catch (const std::exception &e) {
-		fmt::print(stderr,
-			   "deltalogctl: {}: could not bring the device back: {}\n"
-			   "Activate it again with: deltalogctl activate {} {} {}\n",
-			   name_, e.what(), name_, dev_.origin_path, dev_.delta_path);
+		// No fmt here: a destructor must not throw on a failed write.
+		std::fprintf(stderr,
+			     "deltalogctl: %s: could not bring the device back: %s\n"
+			     "Activate it again with: deltalogctl activate %s %s %s\n",
+			     name_.c_str(), e.what(), name_.c_str(), dev_.origin_path.c_str(),
+			     dev_.delta_path.c_str());
 	}
 }
 

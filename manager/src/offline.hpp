@@ -10,9 +10,10 @@
 //      opened read-write for the format library;
 //   4. bring_back(): the device is recreated with the same table and UUID.
 // If anything fails after step 2, the destructor brings the device back; if
-// even that fails, it says how.
+// even that fails, it says how. Signals are held from step 2 to step 4.
 #pragma once
 
+#include "base/signals.hpp"
 #include "target.hpp"
 
 #include "deltalog/device.hpp"
@@ -39,7 +40,11 @@ public:
 	const ActiveDevice &device() const { return dev_; }
 	const deltalog::LogState &log() const { return log_; }
 
-	// Step 2: throws Failure if the log changed since step 1.
+	// Refuses (Failure) while the log records an unfinished merge: part of
+	// it may be in the origin, so only finishing it is safe.
+	void refuse_if_merging(const std::string &verb) const;
+	// Step 2: throws Failure if the log changed since step 1. From here
+	// until the device is back, ^C and friends are held.
 	void quiesce();
 	// Step 3 (after quiesce()).
 	void take_down();
@@ -59,6 +64,7 @@ private:
 	deltalog::LogState log_;
 	std::optional<deltalog::Device> delta_;
 	std::optional<deltalog::Device> origin_;
+	std::optional<SignalsHeld> signals_;
 	bool suspended_ = false;
 	bool down_ = false;
 };

@@ -1,6 +1,9 @@
 #include "protect.hpp"
 
 #include "base/errors.hpp"
+#include "base/output.hpp"
+
+#include "deltalog/format.h"
 
 #include <fmt/format.h>
 
@@ -54,6 +57,17 @@ DevicePair check_devices(const std::string &origin_path, const std::string &delt
 			      "The log needs a device of its own.");
 	require_unused(p.origin, "origin");
 	require_unused(p.delta, "delta");
+	// What the kernel would refuse, refused before anything is written.
+	if (p.delta.logical_block_size > p.origin.logical_block_size)
+		throw Failure(delta_path,
+			      fmt::format("has {}-byte logical blocks, larger than the origin's {}: the log could not "
+					  "hold the origin's smallest writes",
+					  p.delta.logical_block_size, p.origin.logical_block_size),
+			      fmt::format("Use a delta with {}-byte logical blocks.", p.origin.logical_block_size));
+	if (p.delta.size_bytes < std::uint64_t{DLOG_MIN_DELTA_SECTORS} * 512)
+		throw Failure(delta_path,
+			      fmt::format("is too small for a log ({}; at least {})", human_size(p.delta.size_bytes),
+					  human_size(std::uint64_t{DLOG_MIN_DELTA_SECTORS} * 512)));
 	return p;
 }
 

@@ -2,9 +2,14 @@
 
 #include "base/errors.hpp"
 
+#include "deltalog/device.hpp"
+
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -135,8 +140,16 @@ std::optional<ActiveDevice> find_active(const std::string &name)
 	return dev;
 }
 
+void flush_device(const std::string &name)
+{
+	const deltalog::UniqueFd fd(::open(dm::device_path(name).c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd || fsync(fd.get()))
+		throw Failure(name, errno_text("cannot flush the device", errno));
+}
+
 ActiveDevice active_device(const std::string &name)
 {
+	check_device_name(name);
 	auto dev = find_active(name);
 	if (!dev)
 		throw Failure(name, "no such active device",

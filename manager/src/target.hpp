@@ -54,10 +54,14 @@ struct ActiveDevice {
 	std::string delta_path;
 };
 
+// Makes the target write its pending records (an fsync of the device: a
+// flush), so that the log read from the delta right after is complete.
+void flush_device(const std::string &name);
+
 // NAME as an active dm-deltalog device. Throws Failure: no such device
 // (with a hint to activate it), not a dm-deltalog device.
 ActiveDevice active_device(const std::string &name);
-// NAME's origin or delta, if NAME is an active dm-deltalog device, else nullopt.
+// NAME, if it is an active dm-deltalog device, else nullopt.
 std::optional<ActiveDevice> find_active(const std::string &name);
 
 // The views made of dev ('deltalogctl view'), by their dm UUIDs.

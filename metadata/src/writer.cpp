@@ -308,6 +308,13 @@ std::uint64_t Writer::rollback(std::uint64_t to_seq)
 				    fmt::format("cannot roll back to seq {}: everything up to seq {} "
 						"was merged into the origin",
 						to_seq, sb.merged_seq));
+	// Part of that merge may be in the origin already: the records up to its
+	// target are committed, whatever merged_seq says yet.
+	if (sb.merging() && to_seq < sb.merge_target_seq)
+		throw RollbackError(RollbackError::Reason::merge_unfinished,
+				    fmt::format("cannot roll back to seq {}: a merge up to seq {} is "
+						"unfinished (the origin may hold part of it); finish it first",
+						to_seq, sb.merge_target_seq));
 	if (to_seq >= log_.newest_seq())
 		throw RollbackError(RollbackError::Reason::nothing_to_undo,
 				    fmt::format("nothing to roll back: seq {} is not older than the "

@@ -444,6 +444,15 @@ TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
 	// The fingerprint no longer matches, but MERGING skips the check.
 	EXPECT_NO_THROW(check_origin(log.sb, env.origin));
 	EXPECT_THROW(env.w().merge(env.origin, 10), MergeError);
+	// Records up to 15 may be in the origin already: no rollback below it.
+	try {
+		env.w().rollback(12);
+		ADD_FAILURE() << "a rollback under an unfinished merge was accepted";
+	} catch (const RollbackError &e) {
+		EXPECT_EQ(e.reason(), RollbackError::Reason::merge_unfinished);
+	}
+	env.w().rollback(17);	// above the target: fine
+	at20 = env.image(17);
 	env.w().resume_merge(env.origin);
 	EXPECT_EQ(env.origin_bytes(), at15);
 	EXPECT_EQ(env.image(20), at20);

@@ -2,14 +2,12 @@
 #include "base/command.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
-#include "base/progress.hpp"
 #include "protect.hpp"
 
 #include "deltalog/device.hpp"
 #include "deltalog/errors.hpp"
 #include "deltalog/log.hpp"
 #include "deltalog/superblock.hpp"
-#include "deltalog/writer.hpp"
 
 #include <fmt/format.h>
 
@@ -44,36 +42,25 @@ deltalog::Superblock read_log_superblock(const DevicePair &devs, const std::stri
 	}
 }
 
-// The filesystem UUID check of the contract: the origin must still hold the
-// filesystem the log was made over (a merge may have changed it; the kernel
-// checks size and fingerprint).
+// The origin must be the one the log was made for. The kernel checks size
+// and a fingerprint of sampled sectors (not while a merge is unfinished:
+// the origin holds part of it). The filesystem UUID is checked only while
+// nothing was ever committed: a commit may change it (a new mkfs, an
+// install).
 void check_origin_identity(const DevicePair &devs, const deltalog::Superblock &sb,
 			   const std::string &origin_path)
 {
 	const deltalog::Device origin = deltalog::Device::open(origin_path, deltalog::Device::Access::read_only);
 	if (!sb.merging())
 		deltalog::check_origin(sb, origin);
+	if (sb.merging() || sb.merged_seq || sb.origin_fs_uuid.empty())
+		return;
 	const auto uuid = filesystem_uuid(devs.origin);
-	if (!sb.origin_fs_uuid.empty() && uuid && *uuid != sb.origin_fs_uuid)
+	if (uuid && *uuid != sb.origin_fs_uuid)
 		throw Failure(origin_path,
 			      fmt::format("holds the filesystem {}, but the log was made for the filesystem {}",
 					  *uuid, sb.origin_fs_uuid),
 			      "Give the origin the log was created with.");
-}
-
-// An offline merge that was cut short (a crash, ^C) is finished before the
-// device comes up: the origin holds part of it.
-void finish_interrupted_merge(const std::string &origin_path, const std::string &delta_path)
-{
-	deltalog::Device delta = deltalog::Device::open(delta_path, deltalog::Device::Access::read_write);
-	deltalog::Writer writer(delta);
-	if (!writer.superblock().merging())
-		return;
-	fmt::print("Finishing the commit up to seq {} that was interrupted.\n",
-		   writer.superblock().merge_target_seq);
-	deltalog::Device origin = deltalog::Device::open(origin_path, deltalog::Device::Access::read_write);
-	writer.resume_merge(origin);
-	writer.stop();
 }
 
 int run(const Args &args)
@@ -83,12 +70,8 @@ int run(const Args &args)
 	require_free_name(name);
 	dm::require_deltalog(module_minimum);
 	const DevicePair devs = check_devices(args.pos(1), args.pos(2));
-	deltalog::Superblock sb = read_log_superblock(devs, args.pos(2));
+	const deltalog::Superblock sb = read_log_superblock(devs, args.pos(2));
 	check_origin_identity(devs, sb, args.pos(1));
-	if (sb.merging()) {
-		finish_interrupted_merge(args.pos(1), args.pos(2));
-		sb = read_log_superblock(devs, args.pos(2));
-	}
 	{
 		// The whole log, as the kernel will read it: damage gets the
 		// library's message and a pointer to check, not an ioctl error.
@@ -101,6 +84,10 @@ int run(const Args &args)
 	fmt::print("Activated {}: {} over {}, log on {} ({} of {} used, newest seq {}).\n", name,
 		   dm::device_path(name), args.pos(1), args.pos(2), human_size(dev.status.data_used * 4096),
 		   human_size(dev.status.data_total * 4096), dev.status.newest_seq);
+	if (sb.merging())
+		fmt::print("A commit up to #{} into {} was interrupted; the device reads correctly meanwhile.\n"
+			   "Finish it (offline) with: deltalogctl merge {} --until '#{}'\n",
+			   sb.merge_target_seq, args.pos(1), name, sb.merge_target_seq);
 	return 0;
 }
 
@@ -116,9 +103,11 @@ every write of the log applied, exactly as it was when it was last
 deactivated (or, after a crash, as of the last flush).
 
 activate refuses a DELTA that holds no log (use 'deltalogctl create'), a log
-made for another origin (its size, a fingerprint of its contents and the
-filesystem UUID must match), and devices that are in use. A commit
-(merge) that was interrupted is finished first.
+made for another origin (its size and a fingerprint of its contents must
+match, and its filesystem UUID while nothing was committed yet), and devices
+that are in use. If a commit (merge) was interrupted, the device comes up
+(it reads correctly) and activate says how to finish the commit: it is not
+finished here, so that nothing is written before you have looked.
 
 Examples:
   deltalogctl activate box /dev/sdb1 /dev/sdc1

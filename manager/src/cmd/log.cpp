@@ -127,8 +127,10 @@ int run(const Args &args)
 	if (auto v = args.opt("until"))
 		until = parse_time_spec(*v, now);
 	std::string delta_path = object;
-	if (object.find('/') == std::string::npos)
+	if (object.find('/') == std::string::npos) {
 		delta_path = active_device(object).delta_path;
+		flush_device(object);
+	}
 	const deltalog::Device delta = deltalog::Device::open(delta_path, deltalog::Device::Access::read_only);
 	const deltalog::LogState log = deltalog::recover(delta);
 	const Bounds b = bounds(since, until, log, now, object);
@@ -169,10 +171,9 @@ merge and view accept), kind (write, zero, discard, mark) and what it did
 Records undone by a rollback are not shown; history that was committed into
 the origin is gone from the log and only counted.
 
-NAME is an active device; a path (anything with a '/') reads the delta
-device directly, active or not. The log shows what is on the delta: records
-of the last fraction of a second (up to the target's commit interval) may
-not be there yet.
+NAME is an active device (it is flushed first, so the newest writes are
+listed too); a path (anything with a '/') reads the delta device directly,
+active or not, as it is on the disk.
 
 --since T shows the records after T, --until T those up to T (T as for
 rollback: HH:MM, a date, -2h, @LABEL, #SEQ, now).

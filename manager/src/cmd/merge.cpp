@@ -4,6 +4,7 @@
 #include "base/errors.hpp"
 #include "base/output.hpp"
 #include "base/progress.hpp"
+#include "base/signals.hpp"
 #include "history.hpp"
 #include "offline.hpp"
 #include "timespec.hpp"
@@ -49,9 +50,16 @@ int run(const Args &args)
 		       "(or stop the programs using it) and run the merge again.");
 	OfflineDevice dev(name, "commit");
 	const ResolvedTime target = resolve_time_spec(spec, dev.log(), now, name);
+	const deltalog::Superblock &sb = dev.log().sb;
+	if (sb.merging() && target.seq < sb.merge_target_seq)
+		throw Failure(name,
+			      fmt::format("a commit up to #{} was interrupted: it must be finished before anything "
+					  "else, and {} is before it",
+					  sb.merge_target_seq, target.description),
+			      fmt::format("Finish it: deltalogctl merge {} --until '#{}'", name, sb.merge_target_seq));
 	const HistorySummary merged = summarize(dev.log(), dev.log().sb.merged_seq, target.seq);
 	const HistorySummary kept = summarize(dev.log(), target.seq);
-	if (!merged.records) {
+	if (!merged.records && !sb.merging()) {
 		fmt::print("Nothing to commit: the origin already holds {} as of {}.\n", name, target.description);
 		return 0;
 	}
@@ -74,7 +82,15 @@ int run(const Args &args)
 		const std::size_t extents = deltalog::state_at(writer.log(), target.seq).extents().size();
 		Progress progress("committing", extents, false);
 		deltalog::MergeHooks hooks;
-		hooks.after_copy = [&](std::size_t copied) { progress.update(copied); };
+		hooks.after_copy = [&](std::size_t copied) {
+			progress.update(copied);
+			if (SignalsHeld::take_pending())
+				throw Failure(name, fmt::format("interrupted after {} of {} extents: the commit up to "
+								"#{} is unfinished (the log records it)",
+								copied, extents, target.seq),
+					      fmt::format("Finish it: deltalogctl merge {} --until '#{}'", name,
+							  target.seq));
+		};
 		writer.merge(dev.origin(), target.seq, hooks);
 		writer.stop();
 	}
@@ -102,7 +118,9 @@ In this version the merge runs offline: the device must not be mounted or
 open (online merge comes with the next kernel target). It is taken down,
 the origin is written from userspace, and the device is brought back. The
 merge is crash-safe: if it is interrupted, the origin holds part of it and
-the log records that; 'deltalogctl activate' (or merge again) finishes it.
+the log records that; running the merge again finishes it, and so does
+'deltalogctl activate' if the device was down. ^C is held while the device
+is taken down, and takes effect once it is back.
 A progress bar shows on a terminal. A merge is refused while a view of NAME
 is open ('deltalogctl view'): the view pins the history it shows.
 

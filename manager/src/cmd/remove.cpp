@@ -25,6 +25,7 @@ int run(const Args &args)
 {
 	const std::string &name = args.pos(0);
 	OfflineDevice dev(name, "remove");
+	dev.refuse_if_merging("remove");
 	const HistorySummary h = summarize(dev.log());
 	fmt::print("{} protects {} with its log on {}.\n", name, dev.device().origin_path,
 		   dev.device().delta_path);

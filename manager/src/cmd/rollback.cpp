@@ -32,6 +32,7 @@ int run(const Args &args)
 	const TimeSpec spec = parse_time_spec(*to, now);
 
 	OfflineDevice dev(name, "roll back");
+	dev.refuse_if_merging("roll back");
 	const ResolvedTime target = resolve_time_spec(spec, dev.log(), now, name);
 	const HistorySummary undone = summarize(dev.log(), target.seq);
 	fmt::print("Rolling {} back to {}.\n", name, target.description);

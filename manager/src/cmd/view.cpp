@@ -33,6 +33,7 @@ int run(const Args &args)
 	const ActiveDevice dev = active_device(name);
 	if (dev.table.options.view_seq)
 		throw Failure(name, "is a view itself: make views of the protected device");
+	flush_device(name);	// the newest records too: 'now' means now
 	const deltalog::Device delta = deltalog::Device::open(dev.delta_path, deltalog::Device::Access::read_only);
 	const deltalog::LogState log = deltalog::recover(delta);
 	const ResolvedTime t = resolve_time_spec(spec, log, now, name);

@@ -93,7 +93,7 @@ private:
 // A rollback that FORMAT.md 7.2 does not allow.
 class RollbackError : public Error {
 public:
-	enum class Reason { before_merged, ring_full, nothing_to_undo };
+	enum class Reason { before_merged, ring_full, nothing_to_undo, merge_unfinished };
 	RollbackError(Reason reason, const std::string &what) : Error(what), reason_(reason) {}
 	Reason reason() const { return reason_; }
 

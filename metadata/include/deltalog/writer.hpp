@@ -55,8 +55,8 @@ public:
 	void sync();
 
 	// 7.2: the device goes back to its state at seq to_seq. Returns the
-	// ROLLBACK record's seq. Throws RollbackError (before merged_seq,
-	// nothing after to_seq, metadata ring full).
+	// ROLLBACK record's seq. Throws RollbackError (before merged_seq or an
+	// unfinished merge's target, nothing after to_seq, metadata ring full).
 	std::uint64_t rollback(std::uint64_t to_seq);
 
 	// 7.3: copies the state at seq up_to into origin, then frees the log up
