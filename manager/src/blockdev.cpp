@@ -1,5 +1,7 @@
 #include "blockdev.hpp"
 
+#include "dm.hpp"
+
 #include "base/errors.hpp"
 #include "base/output.hpp"
 
@@ -425,7 +427,7 @@ Use holder_use(const std::string &holder, const SystemView &sys)
 	const fs::path dm = fs::path(sys.sys_root) / "block" / holder / "dm";
 	if (auto name = read_attr(dm / "name")) {
 		const auto uuid = read_attr(dm / "uuid").value_or("");
-		const bool ours = uuid.starts_with("DELTALOG-");
+		const bool ours = uuid.starts_with(dm::uuid_prefix);
 		return {fmt::format("held by dm device '{}'", *name),
 			fmt::format("{} {}", ours ? "deltalogctl deactivate" : "dmsetup remove",
 				    shell_word(*name))};

@@ -51,12 +51,12 @@ std::optional<std::string> signature(const BlockDevice &dev);
 // it cannot be read or libblkid fails.
 std::optional<std::string> probe_signature(const std::string &path);
 
-// The UUID of the filesystem on it as blkid reports it, or nullopt (no
-// filesystem, a filesystem without UUID, or other signatures).
 // Erases every signature libblkid finds (superblocks and partition tables,
 // as wipefs --all does) and flushes. For create --force, after the checks.
 void wipe_signatures(const BlockDevice &dev);
 
+// The UUID of the filesystem on it as blkid reports it, or nullopt (no
+// filesystem, a filesystem without UUID, or other signatures).
 std::optional<std::string> filesystem_uuid(const BlockDevice &dev);
 std::optional<std::string> probe_filesystem_uuid(const std::string &path);
 
