@@ -1,5 +1,6 @@
 // deltalogctl activate NAME ORIGIN DELTA [--on-full ...] [--commit-ms MS]
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
 #include "protect.hpp"
@@ -65,6 +66,7 @@ void check_origin_identity(const DevicePair &devs, const deltalog::Superblock &s
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const TargetOptions options = target_options(args);
 	require_free_name(name);

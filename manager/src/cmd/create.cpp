@@ -1,5 +1,6 @@
 // deltalogctl create NAME ORIGIN DELTA [--force] [--on-full ...] [--commit-ms MS]
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
 #include "protect.hpp"
@@ -23,6 +24,7 @@ void declare(po::options_description &options)
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const TargetOptions options = target_options(args);
 	require_free_name(name);

@@ -1,5 +1,6 @@
 // deltalogctl deactivate NAME
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "offline.hpp"
 #include "target.hpp"
@@ -12,6 +13,7 @@ namespace {
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const ActiveDevice dev = active_device(name);
 	require_closed(dev, "deactivate");

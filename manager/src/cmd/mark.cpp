@@ -1,5 +1,6 @@
 // deltalogctl mark NAME LABEL
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
 #include "target.hpp"
@@ -17,6 +18,7 @@ namespace {
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const std::string &label = args.pos(1);
 	if (!deltalog::valid_label(label))

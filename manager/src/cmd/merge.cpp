@@ -1,5 +1,6 @@
 // deltalogctl merge NAME --until T [--wait] [--yes]
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/confirm.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
@@ -38,6 +39,7 @@ std::uint64_t bytes_to_copy(const deltalog::LogState &log, std::uint64_t up_to)
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const auto until = args.opt("until");
 	if (!until)

@@ -1,5 +1,6 @@
 // deltalogctl remove NAME [--yes]
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/confirm.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
@@ -23,6 +24,7 @@ void declare(po::options_description &options)
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	OfflineDevice dev(name, "remove");
 	dev.refuse_if_merging("remove");

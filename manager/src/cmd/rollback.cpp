@@ -1,5 +1,6 @@
 // deltalogctl rollback NAME --to T [--yes]
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/confirm.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
@@ -24,6 +25,7 @@ void declare(po::options_description &options)
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const auto to = args.opt("to");
 	if (!to)

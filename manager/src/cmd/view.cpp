@@ -1,5 +1,6 @@
 // deltalogctl view NAME --at T VIEWNAME
 #include "base/command.hpp"
+#include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "protect.hpp"
 #include "target.hpp"
@@ -21,6 +22,7 @@ void declare(po::options_description &options)
 
 int run(const Args &args)
 {
+	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const std::string &view_name = args.pos(1);
 	const auto at = args.opt("at");
