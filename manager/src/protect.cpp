@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 namespace deltalogctl {
 
 void declare_target_options(po::options_description &options)
@@ -69,6 +71,16 @@ DevicePair check_devices(const std::string &origin_path, const std::string &delt
 			      fmt::format("is too small for a log ({}; at least {})", human_size(p.delta.size_bytes),
 					  human_size(std::uint64_t{DLOG_MIN_DELTA_SECTORS} * 512)));
 	return p;
+}
+
+std::string node_path(const BlockDevice &dev)
+{
+	const std::string node = "/dev/" + dev.kernel_name;
+	struct stat st {};
+	if (!dev.kernel_name.empty() && ::stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode) &&
+	    st.st_rdev == dev.devno)
+		return node;
+	return dev.path;
 }
 
 void require_free_name(const std::string &name)

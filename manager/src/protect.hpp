@@ -26,6 +26,10 @@ struct DevicePair {
 	BlockDevice origin;
 	BlockDevice delta;
 };
+// Where to open a checked device: its kernel node (/dev/sdb1, /dev/dm-3),
+// which cannot be repointed the way /dev/disk/by-label links can (a wipe
+// makes udev move them); the path as given if there is no such node.
+std::string node_path(const BlockDevice &dev);
 DevicePair check_devices(const std::string &origin_path, const std::string &delta_path);
 
 // Creates the dm device NAME over the pair for the delta's superblock.

@@ -25,7 +25,8 @@ void declare(po::options_description &options)
 // what it holds instead.
 deltalog::Superblock read_log_superblock(const DevicePair &devs, const std::string &delta_path)
 {
-	const deltalog::Device delta = deltalog::Device::open(delta_path, deltalog::Device::Access::read_only);
+	const deltalog::Device delta =
+		deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_only);
 	try {
 		return deltalog::read_superblock(delta).sb;
 	} catch (const deltalog::UnformattedError &) {
@@ -51,7 +52,8 @@ deltalog::Superblock read_log_superblock(const DevicePair &devs, const std::stri
 void check_origin_identity(const DevicePair &devs, const deltalog::Superblock &sb,
 			   const std::string &origin_path)
 {
-	const deltalog::Device origin = deltalog::Device::open(origin_path, deltalog::Device::Access::read_only);
+	const deltalog::Device origin =
+		deltalog::Device::open(node_path(devs.origin), deltalog::Device::Access::read_only);
 	if (!sb.merging())
 		deltalog::check_origin(sb, origin);
 	if (sb.merging() || sb.merged_seq || sb.origin_fs_uuid.empty())
@@ -77,7 +79,8 @@ int run(const Args &args)
 	{
 		// The whole log, as the kernel will read it: damage gets the
 		// library's message and a pointer to check, not an ioctl error.
-		const deltalog::Device delta = deltalog::Device::open(args.pos(2), deltalog::Device::Access::read_only);
+		const deltalog::Device delta =
+			deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_only);
 		deltalog::recover(delta);
 	}
 	bring_up(name, devs, sb, options);

@@ -44,8 +44,10 @@ int run(const Args &args)
 	format.origin_fs_uuid = filesystem_uuid(devs.origin).value_or("");
 	deltalog::Superblock sb;
 	{
-		deltalog::Device delta = deltalog::Device::open(args.pos(2), deltalog::Device::Access::read_write);
-		const deltalog::Device origin = deltalog::Device::open(args.pos(1), deltalog::Device::Access::read_only);
+		deltalog::Device delta =
+			deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_write);
+		const deltalog::Device origin =
+			deltalog::Device::open(node_path(devs.origin), deltalog::Device::Access::read_only);
 		sb = deltalog::format_delta(delta, origin, format);
 	}
 	bring_up(name, devs, sb, options);
