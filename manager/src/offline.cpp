@@ -45,6 +45,16 @@ OfflineDevice::OfflineDevice(const std::string &name, const std::string &verb)
 		throw Failure(name, fmt::format("cannot {} while views of it are open: {}", verb, fmt::join(names, ", ")),
 			      fmt::format("Remove them first: deltalogctl deactivate {}", views.front().name));
 	}
+	// Anything else on the delta (a view made with plain dmsetup) would keep
+	// the library from opening it once the device is down.
+	std::vector<std::string> others;
+	for (const std::string &who : users(block_device(dev_.delta_path)))
+		if (who != fmt::format("held by dm device '{}'", name))
+			others.push_back(who);
+	if (!others.empty())
+		throw Failure(name, fmt::format("cannot {}: its delta {} is also {}", verb, dev_.delta_path,
+						fmt::join(others, "; ")),
+			      "Remove what else uses the delta first.");
 	// The whole history, without suspending anything yet.
 	flush_device(name);
 	log_ = read_log();
