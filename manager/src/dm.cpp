@@ -676,8 +676,9 @@ Suspended::~Suspended()
 		resume();
 	} catch (const std::exception &e) {
 		// A device left suspended hangs every I/O to it: say so loudly.
-		fmt::print(stderr, "deltalogctl: {} is left suspended: {}\nResume it with 'dmsetup resume {}'.\n",
-			   name_, e.what(), name_);
+		// Not fmt: a destructor must not throw on a failed write.
+		std::fprintf(stderr, "deltalogctl: %s: left suspended: %s\nResume it with 'dmsetup resume %s'.\n",
+			     name_.c_str(), e.what(), name_.c_str());
 	}
 }
 

@@ -17,7 +17,7 @@ Progress::Progress(std::string what, std::uint64_t total, bool bytes)
 Progress::~Progress()
 {
 	if (drawn_)
-		fmt::print(stderr, "\r\033[K");
+		std::fputs("\r\033[K", stderr);	// not fmt: a destructor must not throw
 }
 
 void Progress::update(std::uint64_t done)
