@@ -46,7 +46,7 @@ std::string describe(const HistorySummary &h)
 		return "no records";
 	std::string what = fmt::format("{} of writes", human_size(h.write_bytes));
 	if (h.zeroes)
-		what += fmt::format(", {} discarded", human_size(h.zero_bytes));
+		what += fmt::format(", {} zeroed or discarded", human_size(h.zero_bytes));
 	if (h.marks)
 		what += fmt::format(", {} mark{}", h.marks, h.marks == 1 ? "" : "s");
 	return fmt::format("{} record{} ({}) from {} to {}", h.records, h.records == 1 ? "" : "s", what,

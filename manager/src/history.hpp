@@ -26,7 +26,8 @@ void add(HistorySummary &h, const deltalog::Record &r);
 HistorySummary summarize(const deltalog::LogState &log, std::uint64_t after = 0,
 			 std::uint64_t up_to = std::numeric_limits<std::uint64_t>::max());
 
-// "12 records (8.0 MiB of writes, 2 marks) from 09:30:01 to 09:36:12"
+// "12 records (8.0 MiB of writes, 1.0 MiB zeroed or discarded, 2 marks) from
+// 2026-11-23 09:30:01 to 2026-11-23 09:36:12"
 std::string describe(const HistorySummary &h);
 
 // The labels of the live marks, newest first.

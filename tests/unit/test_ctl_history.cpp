@@ -63,7 +63,7 @@ TEST(CtlHistory, DescribeSaysWhatAndWhen)
 	dlt::Env e;
 	write_history(e);
 	const std::string d = describe(summarize(e.recover()));
-	EXPECT_NE(d.find("4 records (12.0 KiB of writes, 4.0 KiB discarded, 1 mark) from "), std::string::npos) << d;
+	EXPECT_NE(d.find("4 records (12.0 KiB of writes, 4.0 KiB zeroed or discarded, 1 mark) from "), std::string::npos) << d;
 }
 
 TEST(CtlHistory, MarkLabelsNewestFirstWithoutRolledBackOnes)
