@@ -56,10 +56,11 @@ std::string describe(const HistorySummary &h)
 std::vector<std::string> mark_labels(const deltalog::LogState &log)
 {
 	std::vector<std::string> labels;
-	for (const deltalog::Record &r : log.live())
-		if (r.kind == deltalog::RecordKind::mark)
-			labels.push_back(r.label);
-	std::reverse(labels.begin(), labels.end());
+	const std::vector<deltalog::Record> live = log.live();
+	for (auto it = live.rbegin(); it != live.rend(); ++it)
+		if (it->kind == deltalog::RecordKind::mark &&
+		    std::find(labels.begin(), labels.end(), it->label) == labels.end())
+			labels.push_back(it->label);
 	return labels;
 }
 

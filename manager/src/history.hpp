@@ -30,7 +30,7 @@ HistorySummary summarize(const deltalog::LogState &log, std::uint64_t after = 0,
 // 2026-11-23 09:30:01 to 2026-11-23 09:36:12"
 std::string describe(const HistorySummary &h);
 
-// The labels of the live marks, newest first.
+// The labels of the live marks, newest first, each once.
 std::vector<std::string> mark_labels(const deltalog::LogState &log);
 
 } // namespace deltalogctl

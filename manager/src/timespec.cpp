@@ -1,5 +1,7 @@
 #include "timespec.hpp"
 
+#include "history.hpp"
+
 #include "base/errors.hpp"
 #include "base/output.hpp"
 
@@ -298,15 +300,10 @@ Failure seq_failure(const TimeSpec &spec, const LogState &log, const std::string
 				   spec.seq, held_seqs(log)));
 }
 
-// Live mark labels, newest first, each once.
 std::string marks_hint(const LogState &log)
 {
 	constexpr std::size_t shown = 5;
-	std::vector<std::string_view> labels;
-	for (auto it = log.records.rbegin(); it != log.records.rend(); ++it)
-		if (it->status == RecordStatus::live && it->rec.kind == RecordKind::mark &&
-		    std::find(labels.begin(), labels.end(), it->rec.label) == labels.end())
-			labels.push_back(it->rec.label);
+	const std::vector<std::string> labels = mark_labels(log);
 	if (labels.empty())
 		return "The log has no marks.";
 	if (labels.size() <= shown)

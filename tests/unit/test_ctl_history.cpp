@@ -74,3 +74,13 @@ TEST(CtlHistory, MarkLabelsNewestFirstWithoutRolledBackOnes)
 	e.w().sync();
 	EXPECT_EQ(mark_labels(e.recover()), (std::vector<std::string>{"c", "a"}));
 }
+
+TEST(CtlHistory, MarkLabelsEachOnceWhereTheNewestIs)
+{
+	dlt::Env e;
+	write_history(e);
+	e.w().append_mark("c");
+	e.w().append_mark("a");
+	e.w().sync();
+	EXPECT_EQ(mark_labels(e.recover()), (std::vector<std::string>{"a", "c"}));
+}
