@@ -540,6 +540,19 @@ std::optional<PartitionInfo> partition_info(dev_t devno, const SystemView &sys)
 
 } // namespace
 
+std::string kernel_name(dev_t devno, const SystemView &sys)
+{
+	const fs::path devdir = sys_dev_dir(sys, devno);
+	if (auto uevent = read_text(devdir / "uevent")) {
+		for (std::string_view line : lines_of(*uevent)) {
+			if (line.starts_with("DEVNAME="))
+				return std::string(line.substr(8));
+		}
+	}
+	std::error_code ec;
+	return fs::canonical(devdir, ec).filename().string();
+}
+
 std::string devno_string(dev_t devno)
 {
 	return fmt::format("{}:{}", major(devno), minor(devno));
@@ -585,14 +598,7 @@ BlockDevice block_device(const std::string &path, const SystemView &sys)
 	if (!fs::is_directory(devdir, ec))
 		throw Failure(path, fmt::format("the kernel shows no {}", devdir.string()),
 			      "Is /sys mounted?");
-	if (auto uevent = read_text(devdir / "uevent")) {
-		for (std::string_view line : lines_of(*uevent)) {
-			if (line.starts_with("DEVNAME="))
-				dev.kernel_name = line.substr(8);
-		}
-	}
-	if (dev.kernel_name.empty())
-		dev.kernel_name = fs::canonical(devdir, ec).filename().string();
+	dev.kernel_name = kernel_name(dev.devno, sys);
 	if (dev.kernel_name.empty())
 		throw Failure(path, fmt::format("cannot find its kernel name in {}", devdir.string()));
 

@@ -80,6 +80,10 @@ void require_unused(const BlockDevice &dev, const std::string &role,
 // devices.
 std::optional<std::string> dm_name(const BlockDevice &dev, const SystemView &sys = {});
 
+// The kernel's name of a device ("sdb1", "dm-3"), from sysfs; "" if the
+// kernel shows no such device.
+std::string kernel_name(dev_t devno, const SystemView &sys = {});
+
 // "major:minor"
 std::string devno_string(dev_t devno);
 

@@ -1,6 +1,7 @@
 #include "target.hpp"
 
 #include "base/errors.hpp"
+#include "blockdev.hpp"
 
 #include "deltalog/device.hpp"
 
@@ -8,10 +9,11 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -185,10 +187,11 @@ std::string view_uuid(const deltalog::Uuid &delta_uuid, const std::string &view_
 
 std::string devno_path(const std::string &devno)
 {
-	std::ifstream uevent("/sys/dev/block/" + devno + "/uevent");
-	for (std::string l; std::getline(uevent, l);)
-		if (l.rfind("DEVNAME=", 0) == 0)
-			return "/dev/" + l.substr(8);
+	unsigned major = 0, minor = 0;
+	char end = 0;
+	if (std::sscanf(devno.c_str(), "%u:%u%c", &major, &minor, &end) == 2)
+		if (const std::string name = kernel_name(makedev(major, minor)); !name.empty())
+			return "/dev/" + name;
 	return "/dev/block/" + devno;
 }
 
