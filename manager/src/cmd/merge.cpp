@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 namespace deltalogctl {
 
 namespace {
@@ -25,16 +27,6 @@ void declare(po::options_description &options)
 		("until", po::value<std::string>()->value_name("T"), "commit the history up to T (required)")
 		("wait", po::bool_switch(), "return only when the commit is done (offline it always is)")
 		("yes,y", po::bool_switch(), "do not ask");
-}
-
-// Bytes the merge will copy: the state at the target's extents that come
-// from the log (data and zeroed ranges).
-std::uint64_t bytes_to_copy(const deltalog::LogState &log, std::uint64_t up_to)
-{
-	std::uint64_t sectors = 0;
-	for (const deltalog::Extent &e : deltalog::state_at(log, up_to).extents())
-		sectors += e.length;
-	return sectors * 512;
 }
 
 int run(const Args &args)
@@ -65,7 +57,12 @@ int run(const Args &args)
 		fmt::print("Nothing to commit: the origin already holds {} as of {}.\n", name, target.description);
 		return 0;
 	}
-	const std::uint64_t copy = bytes_to_copy(dev.log(), target.seq);
+	// What the merge copies: the extents of the state at the target that
+	// come from the log (data and zeroed ranges).
+	const std::vector<deltalog::Extent> to_copy = deltalog::state_at(dev.log(), target.seq).extents();
+	std::uint64_t copy = 0;
+	for (const deltalog::Extent &e : to_copy)
+		copy += e.length * 512;
 	fmt::print("Committing {} up to {}.\n", name, target.description);
 	fmt::print("It writes {} into {}: the result of {}.\n"
 		   "That history can no longer be rolled back afterwards.\n",
@@ -81,7 +78,7 @@ int run(const Args &args)
 	dev.take_down();
 	{
 		deltalog::Writer writer(dev.delta());
-		const std::size_t extents = deltalog::state_at(writer.log(), target.seq).extents().size();
+		const std::size_t extents = to_copy.size();
 		Progress progress("committing", extents, false);
 		deltalog::MergeHooks hooks;
 		hooks.after_copy = [&](std::size_t copied) {
