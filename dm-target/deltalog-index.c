@@ -1087,6 +1087,23 @@ bool deltalog_index_find(struct deltalog_index *ix, sector_t sector,
 	return true;
 }
 
+/*
+ * Remove the extent [start, start + len) exactly as deltalog_index_find()
+ * returned it; false (and nothing removed) if the index no longer has it.
+ */
+bool deltalog_index_remove(struct deltalog_index *ix, sector_t start, sector_t len)
+{
+	struct deltalog_path path;
+	struct deltalog_leaf *l;
+	unsigned int i;
+
+	l = deltalog_lookup(ix, start, &path, &i);
+	if (!l || deltalog_leaf_start(l, i) != start || l->len[i] != len)
+		return false;
+	deltalog_remove(ix, &path, i);
+	return true;
+}
+
 u64 deltalog_index_nr_extents(struct deltalog_index *ix)
 {
 	return ix->nr_extents;

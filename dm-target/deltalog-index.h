@@ -83,6 +83,9 @@ void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sec
 bool deltalog_index_find(struct deltalog_index *ix, sector_t sector,
 			 struct deltalog_extent *out);
 
+/* Remove one extent as find returned it (no memory needed); false if it is gone. */
+bool deltalog_index_remove(struct deltalog_index *ix, sector_t start, sector_t len);
+
 u64 deltalog_index_nr_extents(struct deltalog_index *ix);
 u64 deltalog_index_bytes(struct deltalog_index *ix);
 

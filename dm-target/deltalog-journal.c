@@ -64,6 +64,66 @@ void deltalog_journal_free(struct deltalog_c *dc)
 	dc->jnl.bounce = NULL;
 }
 
+/* One entry per group of the metadata ring, and one for the group it wraps into. */
+int deltalog_floor_init(struct deltalog_c *dc)
+{
+	struct deltalog_data_floor *f = &dc->floor;
+	u64 i;
+
+	f->nr = div_u64(dc->sb.meta_blocks, DELTALOG_GROUP_BLOCKS) + 2;
+	f->min_pos = kvmalloc_array(f->nr, sizeof(*f->min_pos), GFP_KERNEL);
+	if (!f->min_pos)
+		return -ENOMEM;
+	for (i = 0; i < f->nr; i++)
+		f->min_pos[i] = U64_MAX;
+	f->upto = div_u64(dc->sb.meta_tail, DELTALOG_GROUP_BLOCKS);
+	return 0;
+}
+
+void deltalog_floor_free(struct deltalog_c *dc)
+{
+	kvfree(dc->floor.min_pos);
+	dc->floor.min_pos = NULL;
+}
+
+static u64 *deltalog_floor_entry(struct deltalog_data_floor *f, u64 group)
+{
+	u64 slot;
+
+	div64_u64_rem(group, f->nr, &slot);
+	return &f->min_pos[slot];
+}
+
+/* A WRITE record with data at data_pos is in block. Under dc->lock (or at load). */
+void deltalog_floor_note(struct deltalog_c *dc, u64 block, u64 data_pos)
+{
+	struct deltalog_data_floor *f = &dc->floor;
+	u64 group = div_u64(block, DELTALOG_GROUP_BLOCKS);
+	u64 *e;
+
+	while (f->upto < group)
+		WRITE_ONCE(*deltalog_floor_entry(f, ++f->upto), U64_MAX);
+	e = deltalog_floor_entry(f, group);
+	if (data_pos < *e)
+		WRITE_ONCE(*e, data_pos);
+}
+
+/*
+ * The lowest data position of the WRITE records in the groups of blocks
+ * first..last (U64_MAX if none). Groups are read without dc->lock: all but
+ * the newest are final, and the newest only gains records written later.
+ */
+u64 deltalog_floor_from(struct deltalog_c *dc, u64 first, u64 last)
+{
+	struct deltalog_data_floor *f = &dc->floor;
+	u64 g, end = div_u64(last, DELTALOG_GROUP_BLOCKS);
+	u64 lowest = U64_MAX;
+
+	for (g = div_u64(first, DELTALOG_GROUP_BLOCKS); g <= end && g <= READ_ONCE(f->upto); g++)
+		lowest = min(lowest, READ_ONCE(*deltalog_floor_entry(f, g)));
+	return lowest;
+}
+
 static u8 *deltalog_jnl_block(struct deltalog_c *dc, u64 index)
 {
 	return dc->jnl.blocks + (index % DELTALOG_JNL_BLOCKS) * dc->sb.meta_block_size;
@@ -184,6 +244,8 @@ u64 deltalog_journal_append_io(struct deltalog_c *dc, u16 kind, u16 flags,
 	r->origin_sector = cpu_to_le64(origin_sector);
 	r->data_pos = cpu_to_le64(data_pos);
 	r->data_csum = cpu_to_le32(data_csum);
+	if (kind == DLOG_REC_WRITE)
+		deltalog_floor_note(dc, dc->jnl.open_index, data_pos);
 	return seq;
 }
 

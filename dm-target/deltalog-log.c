@@ -30,9 +30,6 @@
 
 #define DELTALOG_META_OPF	(REQ_OP_READ | REQ_META | REQ_SYNC)
 
-/* In-core only: a record voided by a ROLLBACK (no on-disk kind is 0). */
-#define DELTALOG_REC_VOID	0u
-
 struct deltalog_scan {
 	struct deltalog_c *dc;
 	u32 block_size;		/* bytes */
@@ -433,6 +430,7 @@ static int deltalog_apply_block(struct deltalog_scan *s, char **error)
 		s->last_kept_seq = rec->seq;
 
 		if (rec->kind == DLOG_REC_WRITE) {
+			deltalog_floor_note(dc, s->prev_index, rec->data_pos);
 			if (!s->have_data) {
 				s->have_data = true;
 				log->data_tail = rec->data_pos;
@@ -525,6 +523,32 @@ static int deltalog_build_index(struct deltalog_scan *s, char **error)
 	return r < 0 ? r : 0;
 }
 
+/* Buffers of a scan; s->dc set by the caller. */
+static int deltalog_scan_setup(struct deltalog_scan *s)
+{
+	const struct deltalog_sb *sb = &s->dc->sb;
+
+	s->block_size = sb->meta_block_size;
+	s->capacity = dlog_slots_per_block(sb->meta_block_size);
+	s->csum_seed = crc32c(~0u, sb->uuid, sizeof(sb->uuid));
+	s->end = sb->meta_tail + sb->meta_blocks;
+	s->batch_max = DELTALOG_SCAN_BATCH / s->block_size;
+
+	s->batch = kvmalloc(DELTALOG_SCAN_BATCH, GFP_KERNEL);
+	s->cur = kcalloc(s->capacity, sizeof(*s->cur), GFP_KERNEL);
+	s->prev = kcalloc(s->capacity, sizeof(*s->prev), GFP_KERNEL);
+	return s->batch && s->cur && s->prev ? 0 : -ENOMEM;
+}
+
+static void deltalog_scan_teardown(struct deltalog_scan *s)
+{
+	deltalog_index_unreserve(&s->spare);
+	kvfree(s->data);
+	kfree(s->prev);
+	kfree(s->cur);
+	kvfree(s->batch);
+}
+
 /*
  * Recover the log from the delta (FORMAT.md section 6) into dc->log and the
  * extent index.
@@ -534,18 +558,10 @@ int deltalog_log_load(struct deltalog_c *dc, char **error)
 	struct deltalog_sb *sb = &dc->sb;
 	struct deltalog_log *log = &dc->log;
 	struct deltalog_scan s = { .dc = dc };
-	int r = -ENOMEM;
+	int r;
 
-	s.block_size = sb->meta_block_size;
-	s.capacity = dlog_slots_per_block(sb->meta_block_size);
-	s.csum_seed = crc32c(~0u, sb->uuid, sizeof(sb->uuid));
-	s.end = sb->meta_tail + sb->meta_blocks;
-	s.batch_max = DELTALOG_SCAN_BATCH / s.block_size;
-
-	s.batch = kvmalloc(DELTALOG_SCAN_BATCH, GFP_KERNEL);
-	s.cur = kcalloc(s.capacity, sizeof(*s.cur), GFP_KERNEL);
-	s.prev = kcalloc(s.capacity, sizeof(*s.prev), GFP_KERNEL);
-	if (!s.batch || !s.cur || !s.prev) {
+	r = deltalog_scan_setup(&s);
+	if (r) {
 		*error = "Cannot allocate memory to read the log";
 		goto out;
 	}
@@ -576,10 +592,87 @@ int deltalog_log_load(struct deltalog_c *dc, char **error)
 	       log->newest_seq, log->head - sb->meta_tail, sb->merged_seq,
 	       log->next_seq, deltalog_index_nr_extents(&dc->index));
 out:
-	deltalog_index_unreserve(&s.spare);
-	kvfree(s.data);
-	kfree(s.prev);
-	kfree(s.cur);
-	kvfree(s.batch);
+	deltalog_scan_teardown(&s);
+	return r;
+}
+
+/* Hand the records of the previous block to fn. */
+static int deltalog_walk_emit(struct deltalog_scan *s, deltalog_walk_fn fn, void *ctx)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < s->nr_prev; i++) {
+		r = fn(ctx, &s->prev[i], s->prev_index);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Walk the blocks of the log from meta_tail to last (or to the end of the
+ * chain) and hand every record to fn in seq order, voided ones as
+ * DELTALOG_REC_VOID. For the online merge, while the writer runs: blocks
+ * before the newest one it wrote are final, and last, which a commit may
+ * still rewrite in place, is read under lock_last (its commit_lock), on its
+ * own, so that no read-ahead sees it half written.
+ */
+int deltalog_log_walk(struct deltalog_c *dc, u64 last, struct mutex *lock_last,
+		      deltalog_walk_fn fn, void *ctx)
+{
+	struct deltalog_scan s = { .dc = dc };
+	u64 tail = dc->sb.meta_tail, i;
+	u32 csum, prev_csum = 0;
+	struct deltalog_rec *tmp;
+	unsigned int slot;
+	const char *why;
+	const u8 *blk;
+	bool in_log;
+	int r;
+
+	r = deltalog_scan_setup(&s);
+	if (r)
+		goto out;
+	last = min(last, s.end - 1);
+	s.end = last;
+	for (i = tail; i <= last; i++) {
+		if (i == last) {
+			s.end = last + 1;
+			s.batch_nr = 0;
+			mutex_lock(lock_last);
+		}
+		r = deltalog_scan_read(&s, i, &blk);
+		in_log = !r && deltalog_block_in_log(&s, blk, i, i == tail, prev_csum, &csum);
+		why = in_log ? deltalog_block_parse(&s, blk, &slot) : NULL;
+		if (i == last)
+			mutex_unlock(lock_last);
+		if (r) {
+			DMERR("%s: delta %s: cannot read metadata block %llu: %d",
+			      deltalog_name(dc), dc->delta->name, i, r);
+			goto out;
+		}
+		if (!in_log)
+			break;
+		if (why) {
+			deltalog_report_corrupt(&s, i, slot, why);
+			r = -EUCLEAN;
+			goto out;
+		}
+		prev_csum = csum;
+
+		deltalog_apply_rollback(&s);
+		r = deltalog_walk_emit(&s, fn, ctx);
+		if (r)
+			goto out;
+		tmp = s.prev;
+		s.prev = s.cur;
+		s.cur = tmp;
+		s.nr_prev = s.nr_cur;
+		s.prev_index = i;
+	}
+	r = deltalog_walk_emit(&s, fn, ctx);
+out:
+	deltalog_scan_teardown(&s);
 	return r;
 }

@@ -164,7 +164,7 @@ static const char *deltalog_sb_check(const struct dlog_superblock *d, u64 blockn
 }
 
 /* CRC-32C of the origin's 16 sample blocks (FORMAT.md 3.1). */
-static int deltalog_fingerprint(struct deltalog_c *dc, u32 *fp)
+int deltalog_origin_fingerprint(struct deltalog_c *dc, u32 *fp)
 {
 	u8 *buf;
 	u32 i;
@@ -264,7 +264,7 @@ static int deltalog_sb_format(struct deltalog_c *dc, struct dlog_superblock *buf
 	sb->next_seq = 1;
 	sb->time_floor_ns = sb->format_time_ns;
 
-	r = deltalog_fingerprint(dc, &sb->origin_fingerprint);
+	r = deltalog_origin_fingerprint(dc, &sb->origin_fingerprint);
 	if (r) {
 		*error = "Cannot read the origin to fingerprint it";
 		return r;
@@ -408,7 +408,7 @@ int deltalog_check_origin(struct deltalog_c *dc, char **error)
 		return 0;
 	}
 
-	r = deltalog_fingerprint(dc, &fp);
+	r = deltalog_origin_fingerprint(dc, &fp);
 	if (r) {
 		*error = "Cannot read the origin to check its fingerprint";
 		return r;

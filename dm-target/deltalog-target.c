@@ -106,6 +106,38 @@ static int deltalog_register(struct deltalog_c *dc, char **error)
 	return r;
 }
 
+/*
+ * A view joins the ones a merge updates (deltalog_views_drop_freed()) once
+ * its log is read, unless a merge of its delta freed space meanwhile (its
+ * index may point there) or merges past its seq (the view pins history).
+ */
+static int deltalog_view_settle(struct deltalog_c *dc, char **error)
+{
+	struct deltalog_c *w;
+	int r = 0;
+
+	mutex_lock(&deltalog_registry_lock);
+	list_for_each_entry(w, &deltalog_registry, registry) {
+		if (w->delta->bdev != dc->delta->bdev || deltalog_is_view(w) ||
+		    w->load_deferred)
+			continue;
+		if (w->merge.target > dc->view_seq ||
+		    ((w->sb.flags & DLOG_SBF_MERGING) && w->sb.merge_target_seq > dc->view_seq)) {
+			DMERR("%s: device %s is merging past seq %llu", deltalog_name(dc),
+			      deltalog_name(w), dc->view_seq);
+			*error = "A merge past the view's seq is under way";
+			r = -EBUSY;
+		} else if (w->sb.merged_seq != dc->sb.merged_seq) {
+			*error = "The log was merged while the view read it: try again";
+			r = -EAGAIN;
+		}
+	}
+	if (!r)
+		dc->view_ready = true;
+	mutex_unlock(&deltalog_registry_lock);
+	return r;
+}
+
 static void deltalog_unregister(struct deltalog_c *dc)
 {
 	mutex_lock(&deltalog_registry_lock);
@@ -116,6 +148,7 @@ static void deltalog_unregister(struct deltalog_c *dc)
 /* Frees everything a constructor may have set up, in any state. */
 static void deltalog_destroy(struct deltalog_c *dc)
 {
+	deltalog_merge_exit(dc);
 	if (dc->wq) {
 		cancel_delayed_work_sync(&dc->commit_timer);
 		destroy_workqueue(dc->wq);
@@ -123,6 +156,7 @@ static void deltalog_destroy(struct deltalog_c *dc)
 	if (!list_empty(&dc->registry))
 		deltalog_unregister(dc);
 	deltalog_journal_free(dc);
+	deltalog_floor_free(dc);
 	deltalog_index_destroy(&dc->index);
 	deltalog_index_unreserve(&dc->spare);
 	if (dc->delta)
@@ -133,9 +167,10 @@ static void deltalog_destroy(struct deltalog_c *dc)
 }
 
 static const struct dm_arg deltalog_args[] = {
-	{0, 8, "Invalid number of optional arguments"},
+	{0, 10, "Invalid number of optional arguments"},
 	{DELTALOG_COMMIT_MS_MIN, DELTALOG_COMMIT_MS_MAX,
 	 "Invalid commit_ms (must be 1..60000)"},
+	{0, DELTALOG_MERGE_RATE_MAX, "Invalid merge_rate (KiB/s, 0 for no limit)"},
 };
 
 static bool deltalog_opt_once(struct deltalog_c *dc, unsigned int opt,
@@ -151,7 +186,8 @@ static bool deltalog_opt_once(struct deltalog_c *dc, unsigned int opt,
 
 /*
  * Optional arguments: [<#opt_args> <opt_arg>...], each a key and a value:
- * view <seq>, on_full error|merge_oldest, commit_ms <n>, low_water <blocks>.
+ * view <seq>, on_full error|merge_oldest, commit_ms <n>, low_water <blocks>,
+ * merge_rate <KiB/s>.
  */
 static int deltalog_parse_opts(struct deltalog_c *dc, struct dm_arg_set *as,
 			       char **error)
@@ -212,6 +248,18 @@ static int deltalog_parse_opts(struct deltalog_c *dc, struct dm_arg_set *as,
 				      DELTALOG_COMMIT_MS_MAX);
 				return r;
 			}
+			argc--;
+		} else if (!strcasecmp(key, "merge_rate")) {
+			if (!deltalog_opt_once(dc, DELTALOG_OPT_MERGE_RATE,
+					       "Duplicate merge_rate", error))
+				return -EINVAL;
+			if (!argc) {
+				*error = "merge_rate needs a number of KiB/s";
+				return -EINVAL;
+			}
+			r = dm_read_arg(&deltalog_args[2], as, &dc->merge_rate, error);
+			if (r)
+				return r;
 			argc--;
 		} else if (!strcasecmp(key, "low_water")) {
 			if (!deltalog_opt_once(dc, DELTALOG_OPT_LOW_WATER,
@@ -285,6 +333,11 @@ static int deltalog_load(struct deltalog_c *dc, char **error)
 	if (!r)
 		r = deltalog_check_origin(dc, error);
 	if (!r) {
+		r = deltalog_floor_init(dc);
+		if (r)
+			*error = "Cannot allocate the log's block group floors";
+	}
+	if (!r) {
 		deltalog_index_setup(&dc->index, dc->sb.data_sectors);
 		r = deltalog_log_load(dc, error);
 	}
@@ -336,7 +389,10 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dc->ti = ti;
 	dc->commit_ms = DELTALOG_COMMIT_MS_DEFAULT;
 	dc->on_full = DELTALOG_ON_FULL_ERROR;
+	dc->merge_rate = DELTALOG_MERGE_RATE_DEFAULT;
 	dc->suspended = true;
+	INIT_LIST_HEAD(&dc->inflight_writes);
+	init_waitqueue_head(&dc->reads_wait);
 	INIT_LIST_HEAD(&dc->registry);
 	spin_lock_init(&dc->lock);
 	mutex_init(&dc->commit_lock);
@@ -410,6 +466,11 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (r)
 			goto bad;
 	}
+	if (deltalog_is_view(dc)) {
+		r = deltalog_view_settle(dc, &ti->error);
+		if (r)
+			goto bad;
+	}
 
 	dc->wq = alloc_workqueue("kdeltalogd/%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 1,
 				 deltalog_name(dc));
@@ -420,6 +481,13 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	INIT_WORK(&dc->worker, deltalog_worker);
 	INIT_DELAYED_WORK(&dc->commit_timer, deltalog_commit_timer);
+	if (deltalog_writable(dc)) {
+		r = deltalog_merge_init(dc);
+		if (r) {
+			ti->error = "Cannot set up merging";
+			goto bad;
+		}
+	}
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -510,6 +578,17 @@ static void deltalog_resume(struct dm_target *ti)
 	spin_lock_irqsave(&dc->lock, flags);
 	dc->suspended = false;
 	spin_unlock_irqrestore(&dc->lock, flags);
+	if (deltalog_writable(dc))
+		deltalog_merge_resume(dc);
+}
+
+/* A merge stops copying before the device drains; resume goes on with it. */
+static void deltalog_presuspend(struct dm_target *ti)
+{
+	struct deltalog_c *dc = ti->private;
+
+	if (deltalog_writable(dc))
+		deltalog_merge_pause(dc);
 }
 
 /*
@@ -572,7 +651,23 @@ static unsigned int deltalog_nr_opt_args(struct deltalog_c *dc)
 	n += dc->on_full != DELTALOG_ON_FULL_ERROR;
 	n += dc->commit_ms != DELTALOG_COMMIT_MS_DEFAULT;
 	n += dc->low_water != 0;
+	n += dc->merge_rate != DELTALOG_MERGE_RATE_DEFAULT;
 	return 2 * n;
+}
+
+/*
+ * The merge fields of the status: target seq (0: none), copied/total in
+ * 4 KiB blocks, and none, running, or stopped (a merge that is unfinished:
+ * cancelled, failed, or interrupted by a crash, until merged again).
+ */
+static const char *deltalog_merge_activity(struct deltalog_c *dc, u64 *target)
+{
+	*target = dc->merge.target;
+	if (dc->merge.phase == DELTALOG_MERGE_RUNNING)
+		return "running";
+	if (!*target && (dc->sb.flags & DLOG_SBF_MERGING))
+		*target = dc->sb.merge_target_seq;
+	return *target ? "stopped" : "none";
 }
 
 static const char *deltalog_on_full_name(enum deltalog_on_full on_full)
@@ -584,6 +679,7 @@ static const char *deltalog_on_full_name(enum deltalog_on_full on_full)
  * INFO: <used>/<total data blocks> <used>/<total metadata blocks>
  *       <oldest seq> <newest seq> <newest durable seq> <merged seq> <state>
  *       <index extents> <index bytes>
+ *       <merge target seq> <copied>/<total merge blocks> <merge activity>
  * TABLE: the table line, with the optional arguments that differ from their
  *       defaults.
  */
@@ -591,9 +687,9 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 			    unsigned int status_flags, char *result, unsigned int maxlen)
 {
 	struct deltalog_c *dc = ti->private;
-	u64 used_data, used_meta, extents, index_bytes;
+	u64 used_data, used_meta, extents, index_bytes, merge_target, copied, total;
+	const char *state, *merge_activity;
 	struct deltalog_log log;
-	const char *state;
 	unsigned long flags;
 	unsigned int sz = 0;
 
@@ -608,15 +704,19 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 	extents = deltalog_index_nr_extents(&dc->index);
 	index_bytes = deltalog_index_bytes(&dc->index);
 	state = deltalog_state_name(dc);
+	merge_activity = deltalog_merge_activity(dc, &merge_target);
+	copied = DIV_ROUND_UP_ULL(dc->merge.copied, DELTALOG_DATA_BLOCK_SECTORS);
+	total = DIV_ROUND_UP_ULL(dc->merge.total, DELTALOG_DATA_BLOCK_SECTORS);
 	spin_unlock_irqrestore(&dc->lock, flags);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%llu/%llu %llu/%llu %llu %llu %llu %llu %s %llu %llu",
+		DMEMIT("%llu/%llu %llu/%llu %llu %llu %llu %llu %s %llu %llu %llu %llu/%llu %s",
 		       used_data, deltalog_data_blocks(dc),
 		       used_meta, dc->sb.meta_blocks,
 		       log.oldest_seq, log.newest_seq, log.durable_seq,
-		       dc->sb.merged_seq, state, extents, index_bytes);
+		       dc->sb.merged_seq, state, extents, index_bytes,
+		       merge_target, copied, total, merge_activity);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -632,6 +732,8 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" commit_ms %u", dc->commit_ms);
 		if (dc->low_water)
 			DMEMIT(" low_water %llu", dc->low_water);
+		if (dc->merge_rate != DELTALOG_MERGE_RATE_DEFAULT)
+			DMEMIT(" merge_rate %u", dc->merge_rate);
 		break;
 
 	case STATUSTYPE_IMA:
@@ -641,8 +743,9 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 		       deltalog_is_view(dc) ? 'y' : 'n');
 		if (deltalog_is_view(dc))
 			DMEMIT(",view_seq=%llu", dc->view_seq);
-		DMEMIT(",on_full=%s,commit_ms=%u,low_water=%llu;",
-		       deltalog_on_full_name(dc->on_full), dc->commit_ms, dc->low_water);
+		DMEMIT(",on_full=%s,commit_ms=%u,low_water=%llu,merge_rate=%u;",
+		       deltalog_on_full_name(dc->on_full), dc->commit_ms, dc->low_water,
+		       dc->merge_rate);
 		break;
 	}
 }
@@ -714,35 +817,99 @@ static int deltalog_message_mark(struct deltalog_c *dc, unsigned int argc, char 
 	return 1;
 }
 
+/*
+ * The oldest view of dc's delta, with its seq, if one shows a state before
+ * seq: a merge past it would take the history it shows. Name copied to name.
+ */
+static bool deltalog_view_before(struct deltalog_c *dc, u64 seq, char *name, size_t len)
+{
+	struct deltalog_c *other, *oldest = NULL;
+
+	mutex_lock(&deltalog_registry_lock);
+	list_for_each_entry(other, &deltalog_registry, registry) {
+		if (other == dc || other->delta->bdev != dc->delta->bdev ||
+		    !deltalog_is_view(other) || other->view_seq >= seq)
+			continue;
+		if (!oldest || other->view_seq < oldest->view_seq)
+			oldest = other;
+	}
+	if (oldest)
+		snprintf(name, len, "%s (seq %llu)", deltalog_name(oldest), oldest->view_seq);
+	mutex_unlock(&deltalog_registry_lock);
+	return oldest;
+}
+
+/* The views of dc's delta let go of the data a merge freed. */
+int deltalog_views_drop_freed(struct deltalog_c *dc, u64 from, u64 to)
+{
+	struct deltalog_c *other;
+	int r = 0;
+
+	mutex_lock(&deltalog_registry_lock);
+	list_for_each_entry(other, &deltalog_registry, registry) {
+		if (other != dc && other->delta->bdev == dc->delta->bdev &&
+		    deltalog_is_view(other) && other->view_ready) {
+			r = deltalog_drop_freed(other, from, to);
+			if (r)
+				break;
+		}
+	}
+	mutex_unlock(&deltalog_registry_lock);
+	return r;
+}
+
 /* merge <seq> | merge cancel */
 static int deltalog_message_merge(struct deltalog_c *dc, unsigned int argc, char **argv)
 {
-	u64 seq;
+	char view[64];
+	u64 seq, unfinished;
+	int r;
 
 	if (argc != 2) {
 		DMERR("%s: merge: usage: merge <seq>|cancel", deltalog_name(dc));
 		return -EINVAL;
 	}
-	if (strcasecmp(argv[1], "cancel")) {
-		if (kstrtou64(argv[1], 10, &seq)) {
-			DMERR("%s: merge: invalid sequence number: %s",
-			      deltalog_name(dc), argv[1]);
-			return -EINVAL;
-		}
-		if (seq <= dc->sb.merged_seq || seq > dc->log.newest_seq) {
-			DMERR("%s: merge: seq %llu is not in the log (merged up to %llu, newest %llu)",
-			      deltalog_name(dc), seq, dc->sb.merged_seq,
-			      dc->log.newest_seq);
-			return -EINVAL;
-		}
-	}
-	if (deltalog_is_view(dc)) {
-		DMERR("%s: merge: a view is read-only", deltalog_name(dc));
+	if (!deltalog_writable(dc)) {
+		DMERR("%s: merge: the device is read-only", deltalog_name(dc));
 		return -EINVAL;
 	}
-	DMERR("%s: merge: not supported by this version (needs the write path)",
-	      deltalog_name(dc));
-	return -EOPNOTSUPP;
+	if (!strcasecmp(argv[1], "cancel")) {
+		if (!dc->merge.target && !(dc->sb.flags & DLOG_SBF_MERGING)) {
+			DMERR("%s: merge cancel: no merge to cancel", deltalog_name(dc));
+			return -EINVAL;
+		}
+		deltalog_merge_cancel(dc);
+		return 0;
+	}
+	if (kstrtou64(argv[1], 10, &seq)) {
+		DMERR("%s: merge: invalid sequence number: %s", deltalog_name(dc), argv[1]);
+		return -EINVAL;
+	}
+	if (dc->mode != DELTALOG_MODE_WRITE) {
+		DMERR("%s: merge: the target has failed", deltalog_name(dc));
+		return -EIO;
+	}
+	if (seq <= dc->sb.merged_seq || seq > dc->log.newest_seq) {
+		DMERR("%s: merge: seq %llu is not in the log (merged up to %llu, newest %llu)",
+		      deltalog_name(dc), seq, dc->sb.merged_seq, dc->log.newest_seq);
+		return -EINVAL;
+	}
+	unfinished = dc->sb.flags & DLOG_SBF_MERGING ? dc->sb.merge_target_seq : 0;
+	if (seq < unfinished) {
+		DMERR("%s: merge: a merge up to seq %llu is unfinished: merge up to at least %llu",
+		      deltalog_name(dc), unfinished, unfinished);
+		return -EINVAL;
+	}
+	if (deltalog_view_before(dc, seq, view, sizeof(view))) {
+		DMERR("%s: merge: view %s shows history before seq %llu: remove it first",
+		      deltalog_name(dc), view, seq);
+		return -EBUSY;
+	}
+	r = deltalog_merge_start(dc, seq);
+	if (r == -EBUSY)
+		DMERR("%s: merge: a merge up to seq %llu is running: wait for it or cancel it",
+		      deltalog_name(dc), dc->merge.target);
+	return r;
 }
 
 static int deltalog_message(struct dm_target *ti, unsigned int argc, char **argv,
@@ -810,6 +977,7 @@ static struct target_type deltalog_target = {
 	.dtr = deltalog_dtr,
 	.map = deltalog_map,
 	.end_io = deltalog_end_io,
+	.presuspend = deltalog_presuspend,
 	.preresume = deltalog_preresume,
 	.resume = deltalog_resume,
 	.postsuspend = deltalog_postsuspend,

@@ -134,6 +134,35 @@ static int deltalog_refuse_full(struct deltalog_c *dc)
 	return DM_MAPIO_KILL;
 }
 
+/*
+ * The lowest data position a write still in flight may use: the oldest
+ * unrecorded write's, or the ring's head if there is none. Under dc->lock.
+ */
+u64 deltalog_inflight_floor(struct deltalog_c *dc)
+{
+	struct deltalog_io *io;
+
+	io = list_first_entry_or_null(&dc->inflight_writes, struct deltalog_io, inflight);
+	return io ? io->data_pos : dc->alloc_head;
+}
+
+/*
+ * Wait for every read of the data ring mapped before now. Process context;
+ * one caller at a time (the merge work). Reads mapped from now on count in
+ * the other generation.
+ */
+void deltalog_drain_delta_reads(struct deltalog_c *dc)
+{
+	unsigned long flags;
+	unsigned int gen;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	gen = dc->read_gen;
+	dc->read_gen = !gen;
+	spin_unlock_irqrestore(&dc->lock, flags);
+	wait_event(dc->reads_wait, !atomic_read(&dc->delta_reads[gen]));
+}
+
 /*----------------------------------------------------------------
  * Reads
  *--------------------------------------------------------------*/
@@ -156,11 +185,21 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
 	sector_t nr = bio_sectors(bio);
 	struct deltalog_extent ext;
 	unsigned long flags;
+	unsigned int gen;
 	bool found;
 	u64 off;
 
+	/*
+	 * A read of the data ring is counted before the lock is dropped, so
+	 * that a merge that removes its extent next waits for it before the
+	 * space can be written again (deltalog_drain_delta_reads()).
+	 */
 	spin_lock_irqsave(&dc->lock, flags);
+	dc->last_io = jiffies;
 	found = deltalog_index_find(&dc->index, sector, &ext);
+	gen = dc->read_gen;
+	if (found && ext.start <= sector && ext.kind == DLOG_REC_WRITE)
+		atomic_inc(&dc->delta_reads[gen]);
 	spin_unlock_irqrestore(&dc->lock, flags);
 
 	if (!found || ext.start >= sector + nr)
@@ -184,6 +223,8 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
 	nr = min_t(u64, nr, dc->sb.data_sectors - off);
 	if (nr < bio_sectors(bio))
 		dm_accept_partial_bio(bio, nr);
+	deltalog_io_of(bio)->flags = gen ? DELTALOG_IO_DELTA_READ | DELTALOG_IO_READ_GEN :
+					   DELTALOG_IO_DELTA_READ;
 	bio_set_dev(bio, dc->delta->bdev);
 	bio->bi_iter.bi_sector = dc->sb.data_start + off;
 	return DM_MAPIO_REMAPPED;
@@ -243,6 +284,9 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 	deltalog_journal_unreserve(dc, slots - 1);
 	dc->full = false;
 	dc->alloc_head = pos + nr;
+	dc->last_io = jiffies;
+	io->data_pos = pos;
+	list_add_tail(&io->inflight, &dc->inflight_writes);
 	deltalog_check_low_water(dc);
 	spin_unlock_irqrestore(&dc->lock, flags);
 
@@ -256,7 +300,6 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 	bio->bi_opf &= ~(REQ_FUA | REQ_PREFLUSH);
 	io->origin_sector = sector;
 	io->nr_sectors = nr;
-	io->data_pos = pos;
 	io->data_csum = deltalog_bio_csum(bio);
 
 	bio_set_dev(bio, dc->delta->bdev);
@@ -280,10 +323,12 @@ static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, gfp_t g
 		r = -EAGAIN;
 	} else if (dc->mode != DELTALOG_MODE_WRITE) {
 		deltalog_journal_unreserve(dc, 1);
+		list_del(&io->inflight);
 		r = -EIO;
 	} else if (!deltalog_journal_has_room(dc, 1)) {
 		r = -EAGAIN;
 	} else {
+		list_del(&io->inflight);
 		io->seq = deltalog_journal_append_io(dc, DLOG_REC_WRITE, DLOG_RF_DATA_CSUM,
 						     io->origin_sector, io->nr_sectors,
 						     io->data_pos, io->data_csum);
@@ -321,6 +366,13 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 	unsigned long flags;
 	int r;
 
+	if (io->flags & DELTALOG_IO_DELTA_READ) {
+		unsigned int gen = !!(io->flags & DELTALOG_IO_READ_GEN);
+
+		if (atomic_dec_and_test(&dc->delta_reads[gen]))
+			wake_up(&dc->reads_wait);
+		return DM_ENDIO_DONE;
+	}
 	if (!(io->flags & DELTALOG_IO_WRITE) || (io->flags & DELTALOG_IO_DONE))
 		return DM_ENDIO_DONE;
 
@@ -330,6 +382,7 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 			    io->data_pos, blk_status_to_errno(*error));
 		spin_lock_irqsave(&dc->lock, flags);
 		deltalog_journal_unreserve(dc, 1);
+		list_del(&io->inflight);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		deltalog_fail(dc);
 		return DM_ENDIO_DONE;
@@ -384,6 +437,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return DELTALOG_AGAIN;
 	}
+	dc->last_io = jiffies;
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
 	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &dc->spare);
 	deltalog_arm_commit(dc);
@@ -469,6 +523,7 @@ static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
 		if (r == -EAGAIN) {
 			spin_lock_irqsave(&dc->lock, flags);
 			deltalog_journal_unreserve(dc, 1);
+			list_del(&deltalog_io_of(bio)->inflight);
 			spin_unlock_irqrestore(&dc->lock, flags);
 		}
 		deltalog_io_of(bio)->flags |= DELTALOG_IO_DONE;

@@ -8,6 +8,7 @@
  * deltalog-index.c	in-core extent index: origin sector -> newest logged version
  * deltalog-write.c	the I/O path: reads, writes, discards, flushes, completions
  * deltalog-journal.c	records in memory, metadata block commits, durability
+ * deltalog-merge.c	online merge: copy the state at a seq into the origin
  * deltalog-io.c	synchronous I/O on the origin and the delta
  *
  * On-disk structures come from <deltalog/format.h>; they are converted to the
@@ -24,6 +25,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/device-mapper.h>
 
@@ -107,10 +109,15 @@ enum deltalog_mode {
 #define DELTALOG_OPT_ON_FULL	(1u << 1)
 #define DELTALOG_OPT_COMMIT_MS	(1u << 2)
 #define DELTALOG_OPT_LOW_WATER	(1u << 3)
+#define DELTALOG_OPT_MERGE_RATE	(1u << 4)
 
 #define DELTALOG_COMMIT_MS_DEFAULT	1000u
 #define DELTALOG_COMMIT_MS_MIN		1u
 #define DELTALOG_COMMIT_MS_MAX		60000u
+
+/* merge_rate: KiB/s a merge may copy while the device is in use; 0 no limit. */
+#define DELTALOG_MERGE_RATE_DEFAULT	16384u
+#define DELTALOG_MERGE_RATE_MAX		(1u << 30)
 
 /* Seqs, ring indexes and data positions stay below this (FORMAT.md 3, 4.2). */
 #define DELTALOG_U63			(1ull << 63)
@@ -129,6 +136,22 @@ enum deltalog_mode {
  * never wait for room (commit_ms is for a trickle of writes).
  */
 #define DELTALOG_JNL_BATCH		(DELTALOG_JNL_BLOCKS / 4)
+
+/*
+ * The lowest data position of the WRITE records of each group of
+ * DELTALOG_GROUP_BLOCKS metadata blocks (U64_MAX: none), so that a merge
+ * learns where the data of the records it keeps begins without reading them
+ * all. Group g (blocks g * DELTALOG_GROUP_BLOCKS...) is entry g % nr; entries
+ * up to group upto are current. Written under dc->lock; groups older than
+ * the open block's no longer change.
+ */
+#define DELTALOG_GROUP_BLOCKS	64u
+
+struct deltalog_data_floor {
+	u64 *min_pos;
+	u64 nr;
+	u64 upto;
+};
 
 struct deltalog_journal {
 	u8 *blocks;		/* DELTALOG_JNL_BLOCKS block images */
@@ -150,6 +173,37 @@ struct deltalog_journal {
 /* Status and low_water count the data ring in blocks of 4 KiB. */
 #define DELTALOG_DATA_BLOCK_SECTORS	8u
 
+/* What an online merge is doing (deltalog-merge.c), for status. */
+enum deltalog_merge_phase {
+	DELTALOG_MERGE_IDLE,	/* no merge, or one that waits to be resumed */
+	DELTALOG_MERGE_RUNNING,	/* preparing, copying or finishing */
+};
+
+/*
+ * An online merge. target is the seq it merges up to (0: none); the
+ * superblock says MERGING from its first origin write until it is done.
+ * The merge work owns everything but the fields status reads, which
+ * change under dc->lock.
+ */
+struct deltalog_merge {
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	struct dm_kcopyd_client *kc;
+
+	u64 target;			/* under dc->lock */
+	enum deltalog_merge_phase phase;	/* under dc->lock */
+	bool stop;			/* cancel or suspend: stop at a safe point */
+	bool cancelled;			/* merge cancel: do not resume it */
+	u64 total;			/* sectors to copy, under dc->lock */
+	u64 copied;			/* sectors copied, under dc->lock */
+
+	/* Copies in flight (kcopyd callbacks). */
+	atomic_t in_flight;
+	atomic64_t in_flight_sectors;
+	wait_queue_head_t wait;
+	int error;			/* first copy error, then fixed */
+};
+
 /* The target's context, ti->private. */
 struct deltalog_c {
 	struct dm_target *ti;
@@ -162,6 +216,7 @@ struct deltalog_c {
 	enum deltalog_on_full on_full;
 	unsigned int commit_ms;
 	u64 low_water;			/* data blocks; 0: no event */
+	unsigned int merge_rate;	/* KiB/s while in use; 0: no limit */
 
 	/* The devices. */
 	sector_t origin_sectors;
@@ -177,6 +232,7 @@ struct deltalog_c {
 	/* Set by the constructor when a live table of the same device owns the delta. */
 	bool load_deferred;
 	struct list_head registry;	/* deltalog_registry, deltalog-target.c */
+	bool view_ready;		/* a view merges update; under the registry lock */
 
 	/*
 	 * lock protects the index, the log, the journal and the mode. .map and
@@ -189,7 +245,18 @@ struct deltalog_c {
 	struct deltalog_log log;
 	enum deltalog_mode mode;
 	struct deltalog_journal jnl;
+	struct deltalog_data_floor floor;
 	u64 alloc_head;			/* data ring: next free position */
+	/* Data writes not yet recorded, in data_pos order (merge keeps their space). */
+	struct list_head inflight_writes;
+	/*
+	 * Reads from the data ring in flight, counted by generation, so that a
+	 * merge frees space only after the reads that may still use it end.
+	 */
+	unsigned int read_gen;
+	atomic_t delta_reads[2];
+	wait_queue_head_t reads_wait;
+	unsigned long last_io;		/* jiffies of the last bio mapped */
 	bool full;			/* a write was refused for lack of room */
 	bool low;			/* free data blocks are below low_water */
 	bool event_pending;		/* the worker raises a dm event */
@@ -204,10 +271,13 @@ struct deltalog_c {
 	struct bio_list completions;	/* completed writes waiting for index memory */
 	struct bio_list flush_waiters;	/* flushes and FUA writes: until durable */
 	bool suspended;
+
+	struct deltalog_merge merge;
 };
 
 /* Per-bio state of the I/O path (dm_per_bio_data). */
 struct deltalog_io {
+	struct list_head inflight;	/* DELTALOG_IO_WRITE until recorded */
 	u64 data_pos;
 	u64 seq;
 	sector_t origin_sector;
@@ -219,6 +289,8 @@ struct deltalog_io {
 #define DELTALOG_IO_WRITE	(1u << 0)	/* a data write: end_io records it */
 #define DELTALOG_IO_FUA		(1u << 1)	/* complete after a commit with a flush */
 #define DELTALOG_IO_DONE	(1u << 2)	/* recorded: end_io passes it through */
+#define DELTALOG_IO_DELTA_READ	(1u << 3)	/* a read of the data ring, counted */
+#define DELTALOG_IO_READ_GEN	(1u << 4)	/* in delta_reads[1], else [0] */
 
 static inline const char *deltalog_name(struct deltalog_c *dc)
 {
@@ -239,9 +311,19 @@ int deltalog_sb_update(struct deltalog_c *dc);
 u32 deltalog_crc32c(const void *buf, size_t len);
 int deltalog_sb_load(struct deltalog_c *dc, char **error);
 int deltalog_check_origin(struct deltalog_c *dc, char **error);
+int deltalog_origin_fingerprint(struct deltalog_c *dc, u32 *fp);
 
 /* deltalog-log.c */
 int deltalog_log_load(struct deltalog_c *dc, char **error);
+/*
+ * Called by deltalog_log_walk() for each record of the log, in seq order,
+ * with the ring index of its block; voided records come with kind 0.
+ * A non-zero return ends the walk with that value.
+ */
+typedef int (*deltalog_walk_fn)(void *ctx, const struct deltalog_rec *rec, u64 block);
+int deltalog_log_walk(struct deltalog_c *dc, u64 last, struct mutex *lock_from_last,
+		      deltalog_walk_fn fn, void *ctx);
+#define DELTALOG_REC_VOID	0u
 
 /* deltalog-journal.c */
 int deltalog_journal_init(struct deltalog_c *dc);
@@ -255,8 +337,26 @@ u64 deltalog_journal_append_io(struct deltalog_c *dc, u16 kind, u16 flags,
 bool deltalog_journal_append_mark(struct deltalog_c *dc, const char *label, u64 *seq);
 bool deltalog_journal_append_rollback(struct deltalog_c *dc, u64 to_seq);
 int deltalog_journal_commit(struct deltalog_c *dc, bool flush);
+int deltalog_floor_init(struct deltalog_c *dc);
+void deltalog_floor_free(struct deltalog_c *dc);
+void deltalog_floor_note(struct deltalog_c *dc, u64 block, u64 data_pos);
+u64 deltalog_floor_from(struct deltalog_c *dc, u64 first, u64 last);
+
+/* deltalog-merge.c */
+int deltalog_merge_init(struct deltalog_c *dc);
+void deltalog_merge_exit(struct deltalog_c *dc);
+int deltalog_merge_start(struct deltalog_c *dc, u64 target);
+void deltalog_merge_cancel(struct deltalog_c *dc);
+void deltalog_merge_pause(struct deltalog_c *dc);
+void deltalog_merge_resume(struct deltalog_c *dc);
+int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to);
+
+/* deltalog-target.c */
+int deltalog_views_drop_freed(struct deltalog_c *dc, u64 from, u64 to);
 
 /* deltalog-write.c */
+u64 deltalog_inflight_floor(struct deltalog_c *dc);
+void deltalog_drain_delta_reads(struct deltalog_c *dc);
 int deltalog_map(struct dm_target *ti, struct bio *bio);
 int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
 void deltalog_kick(struct deltalog_c *dc);

@@ -88,6 +88,8 @@ TableLine parse_table(const std::string &name, const dm::Target &target)
 			line.options.commit_ms = static_cast<std::uint32_t>(v);
 		else if (key == "low_water")
 			line.options.low_water = v;
+		else if (key == "merge_rate")
+			line.options.merge_rate = static_cast<std::uint32_t>(v);
 		else
 			throw not_understood(name, "table", target.params);
 	}
@@ -99,13 +101,15 @@ TargetStatus parse_status(const std::string &name, const dm::Target &target)
 	require_type(name, target);
 	const auto w = words(target.params);
 	TargetStatus s;
-	if (w.size() < 9 || !to_pair(w[0], s.data_used, s.data_total) ||
+	if (w.size() < 12 || !to_pair(w[0], s.data_used, s.data_total) ||
 	    !to_pair(w[1], s.meta_used, s.meta_total) || !to_u64(w[2], s.oldest_seq) ||
 	    !to_u64(w[3], s.newest_seq) || !to_u64(w[4], s.durable_seq) ||
 	    !to_u64(w[5], s.merged_seq) || !to_u64(w[7], s.index_extents) ||
-	    !to_u64(w[8], s.index_bytes))
+	    !to_u64(w[8], s.index_bytes) || !to_u64(w[9], s.merge_target) ||
+	    !to_pair(w[10], s.merge_copied, s.merge_total))
 		throw not_understood(name, "status", target.params);
 	s.state = w[6];
+	s.merge_activity = w[11];
 	return s;
 }
 
@@ -121,6 +125,8 @@ dm::Target make_target(const TableLine &line)
 		opts.insert(opts.end(), {"commit_ms", std::to_string(o.commit_ms)});
 	if (o.low_water)
 		opts.insert(opts.end(), {"low_water", std::to_string(o.low_water)});
+	if (o.merge_rate != TargetOptions{}.merge_rate)
+		opts.insert(opts.end(), {"merge_rate", std::to_string(o.merge_rate)});
 
 	std::string params = fmt::format("{} {}", line.origin, line.delta);
 	if (!opts.empty())

@@ -20,6 +20,7 @@ struct TargetOptions {
 	std::string on_full = "error";		// "error" or "merge_oldest"
 	std::uint32_t commit_ms = 1000;
 	std::uint64_t low_water = 0;		// blocks; 0: none
+	std::uint32_t merge_rate = 16384;	// KiB/s a merge may copy while in use; 0: no limit
 };
 
 struct TableLine {
@@ -35,6 +36,10 @@ struct TargetStatus {
 	std::uint64_t oldest_seq = 0, newest_seq = 0, durable_seq = 0, merged_seq = 0;
 	std::string state;	// active, view, merging, full, failed
 	std::uint64_t index_extents = 0, index_bytes = 0;
+	// The online merge: its target (0: none), 4 KiB blocks copied of the
+	// total, and "none", "running" or "stopped" (unfinished until merged again).
+	std::uint64_t merge_target = 0, merge_copied = 0, merge_total = 0;
+	std::string merge_activity = "none";
 };
 
 // Parse what `dmsetup table` / `dmsetup status` print for a deltalog

@@ -31,11 +31,13 @@ TEST(CtlTarget, TableWithoutOptions)
 TEST(CtlTarget, TableWithEveryOption)
 {
 	const TableLine t =
-		parse_table("box", target("8:16 8:32 8 view 12 on_full merge_oldest commit_ms 50 low_water 9"));
+		parse_table("box", target("8:16 8:32 10 view 12 on_full merge_oldest commit_ms 50 low_water 9 "
+					  "merge_rate 0"));
 	EXPECT_EQ(t.options.view_seq, 12u);
 	EXPECT_EQ(t.options.on_full, "merge_oldest");
 	EXPECT_EQ(t.options.commit_ms, 50u);
 	EXPECT_EQ(t.options.low_water, 9u);
+	EXPECT_EQ(t.options.merge_rate, 0u);
 }
 
 TEST(CtlTarget, MakeTargetPrintsWhatTheKernelPrintsBack)
@@ -45,7 +47,8 @@ TEST(CtlTarget, MakeTargetPrintsWhatTheKernelPrintsBack)
 	// that a device brought back has the same table.
 	for (const std::string params : {"8:16 8:32", "8:16 8:32 2 view 7", "8:16 8:32 2 on_full merge_oldest",
 					 "8:16 8:32 4 commit_ms 20 low_water 5",
-					 "8:16 8:32 6 view 3 commit_ms 20 low_water 5"}) {
+					 "8:16 8:32 6 view 3 commit_ms 20 low_water 5",
+					 "8:16 8:32 4 low_water 5 merge_rate 1024"}) {
 		const TableLine t = parse_table("box", target(params));
 		const dm::Target back = make_target(t);
 		EXPECT_EQ(back.params, params);
@@ -66,7 +69,7 @@ TEST(CtlTarget, RefusesOtherTargetsAndUnknownLines)
 
 TEST(CtlTarget, Status)
 {
-	const TargetStatus s = parse_status("box", target("10/100 3/50 4 9 8 2 active 5 4096"));
+	const TargetStatus s = parse_status("box", target("10/100 3/50 4 9 8 2 active 5 4096 0 0/0 none"));
 	EXPECT_EQ(s.data_used, 10u);
 	EXPECT_EQ(s.data_total, 100u);
 	EXPECT_EQ(s.meta_used, 3u);
@@ -78,10 +81,21 @@ TEST(CtlTarget, Status)
 	EXPECT_EQ(s.state, "active");
 	EXPECT_EQ(s.index_extents, 5u);
 	EXPECT_EQ(s.index_bytes, 4096u);
+	EXPECT_EQ(s.merge_target, 0u);
+	EXPECT_EQ(s.merge_activity, "none");
+
+	const TargetStatus m = parse_status("box", target("10/100 3/50 4 9 8 2 merging 5 4096 7 30/120 running"));
+	EXPECT_EQ(m.state, "merging");
+	EXPECT_EQ(m.merge_target, 7u);
+	EXPECT_EQ(m.merge_copied, 30u);
+	EXPECT_EQ(m.merge_total, 120u);
+	EXPECT_EQ(m.merge_activity, "running");
 	// Fields appended by a newer module are ignored (the contract only appends).
-	EXPECT_EQ(parse_status("box", target("10/100 3/50 4 9 8 2 full 5 4096 77 x")).state, "full");
+	EXPECT_EQ(parse_status("box", target("10/100 3/50 4 9 8 2 full 5 4096 0 0/0 none 77 x")).state, "full");
 	EXPECT_THROW(parse_status("box", target("10/100 3/50 4 9 8 2 active")), Failure);
-	EXPECT_THROW(parse_status("box", target("10-100 3/50 4 9 8 2 active 5 4096")), Failure);
+	EXPECT_THROW(parse_status("box", target("10/100 3/50 4 9 8 2 active 5 4096")), Failure);
+	EXPECT_THROW(parse_status("box", target("10-100 3/50 4 9 8 2 active 5 4096 0 0/0 none")), Failure);
+	EXPECT_THROW(parse_status("box", target("10/100 3/50 4 9 8 2 active 5 4096 0 0-0 none")), Failure);
 }
 
 TEST(CtlTarget, DeviceNames)

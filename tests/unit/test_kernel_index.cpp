@@ -104,6 +104,16 @@ public:
 		return v;
 	}
 
+	bool remove(std::uint64_t start, std::uint64_t len)
+	{
+		const unsigned long allocs = kshim_allocs;
+		const bool removed = deltalog_index_remove(&ix_, start, len);
+
+		EXPECT_EQ(kshim_allocs, allocs) << "remove allocated";
+		EXPECT_EQ(deltalog_index_check(&ix_), 0) << "invariant broken at line";
+		return removed;
+	}
+
 	std::uint64_t nr() { return deltalog_index_nr_extents(&ix_); }
 	std::uint64_t bytes() { return deltalog_index_bytes(&ix_); }
 	unsigned int height() const { return ix_.height; }
@@ -455,6 +465,52 @@ TEST_F(KernelIndex, WithoutARingOffsetsAreKeptWhole)
 	ix.insert(0, 8, W, 12345);
 	ix.insert(8, 8, W, 12353);
 	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{0, 16, W, 12345}}));
+}
+
+TEST_F(KernelIndex, RemoveTakesOnlyTheExactExtent)
+{
+	Index ix(1000);
+	ix.insert(100, 10, W, 500);
+	ix.insert(200, 10, Z, 0);
+
+	EXPECT_FALSE(ix.remove(100, 5));	// part of an extent: no
+	EXPECT_FALSE(ix.remove(150, 10));	// nothing there
+	EXPECT_TRUE(ix.remove(100, 10));
+	EXPECT_FALSE(ix.remove(100, 10));	// gone already
+	EXPECT_EQ(ix.extents(), (std::vector<Ext>{{200, 10, Z, 0}}));
+	EXPECT_TRUE(ix.remove(200, 10));
+	EXPECT_EQ(ix.nr(), 0u);
+	EXPECT_EQ(ix.bytes(), 0u);
+}
+
+// What a merge does when it frees data: walk the index and drop every
+// extent whose data lies in the freed part of the ring, over many leaves.
+TEST_F(KernelIndex, DroppingFreedDataKeepsTheRestAndFreesEmptyLeaves)
+{
+	Index ix(1u << 30);
+	std::mt19937_64 rng(7);
+	std::vector<Ext> kept;
+
+	for (std::uint64_t i = 0; i < 20000; i++)
+		ix.insert(i * 16, 8, W, (rng() % 4000) * 8, false);
+	ASSERT_EQ(ix.check(), 0);
+	ASSERT_GT(ix.height(), 0u);
+
+	std::uint64_t cur = 0;
+	Ext e;
+	while (ix.find(cur, &e)) {
+		cur = e.start + e.len;
+		if (e.off < 2000 * 8)
+			ASSERT_TRUE(ix.remove(e.start, e.len));
+		else
+			kept.push_back(e);
+	}
+	EXPECT_EQ(ix.extents(), kept);
+	EXPECT_EQ(ix.nr(), kept.size());
+	for (const Ext &k : kept)
+		ASSERT_TRUE(ix.remove(k.start, k.len));
+	EXPECT_EQ(ix.nr(), 0u);
+	EXPECT_EQ(ix.bytes(), 0u);
 }
 
 TEST_F(KernelIndex, InsertWithoutReserveWarnsAndStillWorks)

@@ -134,14 +134,14 @@ if dmesg | grep -qF "formatted delta"; then fail "reactivation reformatted the d
 ok "same uuid $uuid, same device"
 
 echo "== optional arguments are printed back (non-default ones) and reload"
-dmsetup reload dl --table "$table 6 on_full merge_oldest commit_ms 500 low_water 10"
+dmsetup reload dl --table "$table 8 on_full merge_oldest commit_ms 500 merge_rate 0 low_water 10"
 dmsetup resume dl
-expected="0 $size deltalog $(devno "$origin") $(devno "$delta") 6 on_full merge_oldest commit_ms 500 low_water 10"
+expected="0 $size deltalog $(devno "$origin") $(devno "$delta") 8 on_full merge_oldest commit_ms 500 low_water 10 merge_rate 0"
 [ "$(dmsetup table dl)" = "$expected" ] || fail "table with options: '$(dmsetup table dl)'"
 dmsetup reload dl --table "$(dmsetup table dl)"
 dmsetup resume dl
 [ "$(dmsetup table dl)" = "$expected" ] || fail "table after reloading its own output"
-dmsetup reload dl --table "$table 4 on_full error commit_ms 1000"
+dmsetup reload dl --table "$table 6 on_full error commit_ms 1000 merge_rate 16384"
 dmsetup resume dl
 [ "$(dmsetup table dl)" = "0 $size deltalog $(devno "$origin") $(devno "$delta")" ] ||
 	fail "default options should not be printed"
@@ -172,7 +172,8 @@ ok "mark good-label_1.0:x: seq $mark"
 message_fails "merge: invalid sequence number" merge abc
 message_fails "merge: usage" merge
 message_fails "merge: seq 5 is not in the log" merge 5
-message_fails "merge: not supported by this version" merge cancel
+message_fails "merge cancel: no merge to cancel" merge cancel
+message_fails "merge: usage" merge 1 2
 
 echo "== a second writable device over the delta in use"
 refused "Delta is in use by another deltalog device" "$table"
@@ -182,7 +183,7 @@ echo "== bad table lines"
 refused "Invalid argument count" "0 $size deltalog $origin"
 refused "Too many arguments" "$table 2 view 0 extra"
 refused "Invalid number of optional arguments" "$table 3 view 0"
-refused "Invalid number of optional arguments" "$table 10 view 0 view 0 view 0 view 0 view 0"
+refused "Invalid number of optional arguments" "$table 12 view 0 view 0 view 0 view 0 view 0 view 0"
 refused "Invalid number of optional arguments" "$table x"
 refused "Error opening origin device" "0 $size deltalog /dev/nonexistent $delta"
 refused "Error opening delta device" "0 $size deltalog $origin /dev/nonexistent"
@@ -199,6 +200,10 @@ refused "view needs a sequence number" "$table 2 view abc"
 refused "view needs a sequence number" "$table 1 view"
 refused "View is newer than the log" "$table 2 view 3"
 refused "low_water needs a number" "$table 2 low_water lots"
+refused "merge_rate needs a number of KiB/s" "$table 1 merge_rate"
+refused "Invalid merge_rate (KiB/s, 0 for no limit)" "$table 2 merge_rate fast"
+refused "Invalid merge_rate (KiB/s, 0 for no limit)" "$table 2 merge_rate $((1 << 30 + 1))"
+refused "Duplicate merge_rate" "$table 4 merge_rate 1 merge_rate 2"
 refused "low_water exceeds the data ring" "$table 2 low_water $((data_sectors / 8 + 1))"
 refused "Device length must equal origin size" "0 $((size - 8)) deltalog $origin $delta"
 refused "Device length must equal origin size" "0 $((size + 8)) deltalog $origin $delta"

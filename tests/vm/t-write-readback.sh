@@ -143,7 +143,7 @@ same_as_ref() {
 	fi
 }
 
-# status_sane: the status line has its 9 fields, with used <= total,
+# status_sane: the status line has its 12 fields, with used <= total,
 # oldest <= newest, durable <= newest, state active; with "durable", also
 # durable == newest.
 status_sane() {
@@ -152,7 +152,7 @@ status_sane() {
 	echo "$st" | awk -v durable="${1:-}" '
 	function fail(m) { print "FAIL: status: " m > "/dev/stderr"; bad = 1; exit 1 }
 	{
-		if (NF != 12 || $3 != "deltalog") fail("expected 9 fields after deltalog, got " NF - 3)
+		if (NF != 15 || $3 != "deltalog") fail("expected 12 fields after deltalog, got " NF - 3)
 		split($4, d, "/"); split($5, m, "/")
 		if (d[1] !~ /^[0-9]+$/ || d[2] !~ /^[0-9]+$/ || d[1] + 0 > d[2] + 0) fail("data " $4)
 		if (m[1] !~ /^[0-9]+$/ || m[2] !~ /^[0-9]+$/ || m[1] + 0 > m[2] + 0) fail("meta " $5)
@@ -162,6 +162,7 @@ status_sane() {
 		if (durable != "" && $8 != $7) fail("durable " $8 " != newest " $7)
 		if ($10 != "active") fail("state " $10)
 		if ($11 !~ /^[0-9]+$/ || $12 !~ /^[0-9]+$/) fail("index fields " $11 " " $12)
+		if ($13 != 0 || $14 != "0/0" || $15 != "none") fail("merge fields " $13 " " $14 " " $15)
 	}' || exit 1
 }
 
