@@ -35,6 +35,10 @@ OfflineDevice::OfflineDevice(const std::string &name, const std::string &verb)
 	if (dev_.table.options.view_seq)
 		throw Failure(name, fmt::format("cannot {} a view", verb),
 			      "Name the protected device, not one of its views.");
+	if (dev_.status.merge_activity == "running")
+		throw Failure(name, fmt::format("cannot {}: a commit up to #{} is running", verb, dev_.status.merge_target),
+			      fmt::format("Wait for it: deltalogctl merge {} --until '#{}' --wait", name,
+					  dev_.status.merge_target));
 	require_closed(dev_, verb);
 	// A view's index points into the log: a rollback or merge would free
 	// data it still reads (and the view holds the delta open).
@@ -100,16 +104,8 @@ void OfflineDevice::take_down()
 	delta_.emplace(deltalog::Device::open(dev_.delta_path, deltalog::Device::Access::read_write));
 }
 
-deltalog::Device &OfflineDevice::origin()
-{
-	if (!origin_)
-		origin_.emplace(deltalog::Device::open(dev_.origin_path, deltalog::Device::Access::read_write));
-	return *origin_;
-}
-
 void OfflineDevice::bring_back()
 {
-	origin_.reset();
 	delta_.reset();
 	if (down_) {
 		const deltalog::Device delta =
@@ -127,7 +123,6 @@ void OfflineDevice::bring_back()
 
 void OfflineDevice::forget()
 {
-	origin_.reset();
 	delta_.reset();
 	down_ = false;
 	signals_.reset();

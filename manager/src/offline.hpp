@@ -1,13 +1,14 @@
-// Offline work on an active but unused device (rollback, offline merge,
-// remove), in the order that changes nothing until the user has agreed:
-//   1. the device must be closed and not a view; pending log records are
+// Offline work on an active but unused device (rollback, remove), in the
+// order that changes nothing until the user has agreed:
+//   1. the device must be closed, not a view, and not committing (a merge
+//      running in the kernel); pending log records are
 //      flushed (an fsync of the device) and the log is read from the delta
 //      read-only: what the command shows and asks about;
 //   2. quiesce(): the target is suspended (drained, everything persisted)
 //      and the log read again; if it is not what the user was shown, the
 //      command stops (the device is resumed);
-//   3. take_down(): the dm device is removed and the delta (and origin)
-//      opened read-write for the format library;
+//   3. take_down(): the dm device is removed and the delta opened
+//      read-write for the format library;
 //   4. bring_back(): the device is recreated with the same table and UUID.
 // If anything fails after step 2, the destructor brings the device back; if
 // even that fails, it says how. Signals are held from step 2 to step 4.
@@ -49,7 +50,6 @@ public:
 	// Step 3 (after quiesce()).
 	void take_down();
 	deltalog::Device &delta() { return *delta_; }
-	deltalog::Device &origin();
 	// Step 4: closes the devices and recreates the dm device (or resumes
 	// it if it was never taken down).
 	void bring_back();
@@ -63,7 +63,6 @@ private:
 	ActiveDevice dev_;
 	deltalog::LogState log_;
 	std::optional<deltalog::Device> delta_;
-	std::optional<deltalog::Device> origin_;
 	std::optional<SignalsHeld> signals_;
 	bool suspended_ = false;
 	bool down_ = false;

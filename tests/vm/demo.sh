@@ -76,11 +76,12 @@ run ls $mnt
 echo "origin checksum still $(sum "$origin")"
 [ "$(sum "$origin")" = "$origin_sum" ] || fail "the origin changed before any merge"
 
-say "Keep working after the rollback, then commit the history up to the mark"
+say "Keep working after the rollback, then commit the history up to the mark, online: the filesystem stays mounted"
 echo "the report, version 3 (after the rollback)" >$mnt/report.txt
 run sync
+run deltalogctl merge box --until @before-upgrade --yes --wait
+run cat $mnt/report.txt
 umount $mnt
-run deltalogctl merge box --until @before-upgrade --yes
 
 say "The origin now holds the state at the mark (looked at with the device down)"
 run deltalogctl deactivate box

@@ -15,8 +15,8 @@
 # partition and its disk, a name that is taken, devices held by another dm
 # device, an image file, a path that does not exist; activate refusing a
 # blank delta, an ext4 delta, the wrong origin (fingerprint, size), a taken
-# name; rollback/merge/deactivate/remove refused while mounted (mark works);
-# rollback and merge refused while a view is open (naming it);
+# name; rollback/deactivate/remove refused while mounted (mark works);
+# rollback, and a merge past the view, refused while a view is open (naming it);
 # unknown marks, times before the committed history or in the future,
 # seqs out of range; a corrupted delta (metadata ring, then both
 # superblocks) refused by activate and reported by check; the module not
@@ -328,7 +328,6 @@ mount -o noatime $dev "$mnt"
 echo "mounted" >"$mnt/report.txt"
 settle
 refused 1 "rollback while mounted" "$mnt" -- deltalogctl rollback box --to "#1" --yes
-refused 1 "merge while mounted" "$mnt" -- deltalogctl merge box --until now --yes
 refused 1 "deactivate while mounted" "$mnt" -- deltalogctl deactivate box
 refused 1 "remove while mounted" "$mnt" -- deltalogctl remove box --yes
 before_m1=$(date '+%Y-%m-%d %H:%M:%S')
@@ -355,7 +354,7 @@ refused 1 "rollback to a seq out of range" "999999" -- deltalogctl rollback box 
 refused 1 "view under a name that is taken" "box" "exists" -- deltalogctl view box --at now box
 refused 2 "log --since 'soon' of an active device" "'soon'" "Usage:" -- deltalogctl log box --since soon
 
-succeeds "merge up to @m1" deltalogctl merge box --until @m1 --yes
+succeeds "merge up to @m1" deltalogctl merge box --until @m1 --yes --wait
 refused 1 "rollback to a time before the committed history" "committed" -- \
 	deltalogctl rollback box --to "$before_m1" --yes
 refused 1 "rollback to a time before the log" "before the oldest" -- deltalogctl rollback box --to -1d --yes

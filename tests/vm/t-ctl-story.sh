@@ -90,7 +90,7 @@ mount "$dev" "$mnt"
 echo four >"$mnt/report.txt"
 umount "$mnt"
 after_sum=$(sum "$dev")
-deltalogctl merge box --until @good --yes >/tmp/out || { cat /tmp/out; fail "merge"; }
+deltalogctl merge box --until @good --yes --wait >/tmp/out || { cat /tmp/out; fail "merge"; }
 [ "$(sum "$dev")" = "$after_sum" ] || fail "the merge changed the device"
 deltalogctl deactivate box >/dev/null || fail "deactivate"
 [ "$(sum "$origin")" = "$mark_sum" ] || fail "after the merge the origin is not the device at the mark"

@@ -169,12 +169,12 @@ mount /dev/mapper/box "$mnt"
 echo four >"$mnt/report.txt"
 umount "$mnt"
 after_sum=$(sum /dev/mapper/box)
-ctl merge box --until @good --yes >/tmp/out 2>&1 || { cat /tmp/out; fail "merge"; }
+ctl merge box --until @good --yes --wait >/tmp/out 2>&1 || { cat /tmp/out; fail "merge"; }
 is_up box
 [ "$uuid" = "$box_uuid" ] || fail "box came back with the UUID $uuid, not $box_uuid"
 no_cookies "merge"
 [ "$(sum /dev/mapper/box)" = "$after_sum" ] || fail "the merge changed the device"
-ok "merge up to @good: box taken down and back, node and links back, unchanged"
+ok "merge up to @good (online): box, its node and links stay, unchanged"
 
 ctl deactivate box >/tmp/out 2>&1 || { cat /tmp/out; fail "deactivate box"; }
 is_gone box "$box_uuid"

@@ -90,9 +90,9 @@ int run(const Args &args)
 		   dm::device_path(name), args.pos(1), args.pos(2), human_size(dev.status.data_used * 4096),
 		   human_size(dev.status.data_total * 4096), dev.status.newest_seq);
 	if (sb.merging())
-		fmt::print("A commit up to #{} into {} was interrupted; the device reads correctly meanwhile.\n"
-			   "Finish it (offline) with: deltalogctl merge {} --until '#{}'\n",
-			   sb.merge_target_seq, args.pos(1), name, sb.merge_target_seq);
+		fmt::print("A commit up to #{} into {} was interrupted: the kernel finishes it in the background\n"
+			   "('deltalogctl status {}' shows the progress).\n",
+			   sb.merge_target_seq, args.pos(1), name);
 	return 0;
 }
 
@@ -110,9 +110,9 @@ deactivated (or, after a crash, as of the last flush).
 activate refuses a DELTA that holds no log (use 'deltalogctl create'), a log
 made for another origin (its size and a fingerprint of its contents must
 match, and its filesystem UUID while nothing was committed yet), and devices
-that are in use. If a commit (merge) was interrupted, the device comes up
-(it reads correctly) and activate says how to finish the commit: it is not
-finished here, so that nothing is written before you have looked.
+that are in use. If a commit (merge) was interrupted by a crash, the
+device comes up (it reads correctly) and the kernel finishes the commit in
+the background.
 
 Examples:
   deltalogctl activate box /dev/sdb1 /dev/sdc1

@@ -61,6 +61,15 @@ int run(const Args &args)
 	}
 	rows.push_back({"seqs", fmt::format("oldest #{}, newest #{}, durable #{}, committed up to #{}", s.oldest_seq,
 					    s.newest_seq, s.durable_seq, s.merged_seq)});
+	if (s.merge_activity == "running")
+		rows.push_back({"commit", fmt::format("running, up to #{}: {} of {} copied ({})", s.merge_target,
+						      human_size(s.merge_copied * 4096),
+						      human_size(s.merge_total * 4096),
+						      percent(s.merge_copied, s.merge_total))});
+	else if (s.merge_activity == "stopped")
+		rows.push_back({"commit", fmt::format("up to #{} unfinished (cancelled, failed or interrupted); "
+						      "finish it: deltalogctl merge {} --until '#{}'",
+						      s.merge_target, d.info.name, s.merge_target)});
 	rows.push_back({"when full", d.table.options.on_full == "error" ? "writes fail (on-full error)"
 								      : "oldest history is committed (on-full merge-oldest)"});
 	fmt::print("{}:\n", d.info.name);
@@ -83,8 +92,9 @@ committed).
 
 States: active (normal); full (the log has no room: writes fail until you
 commit or roll back); failed (a write to the delta failed: writes fail,
-reads go on, the log stays valid); merging (a commit was interrupted and is
-unfinished); view (a read-only view made by 'deltalogctl view').
+reads go on, the log stays valid); merging (a commit is running, or was
+interrupted and is unfinished: the 'commit' line says which and how far it
+got); view (a read-only view made by 'deltalogctl view').
 
 --json prints one object; its fields are listed in the manual page
 (deltalogctl(8), JSON OUTPUT).

@@ -65,7 +65,8 @@ copy files out, compare.
 
 T takes the same forms as for 'deltalogctl rollback'. Remove the view with
 'deltalogctl deactivate VIEWNAME'. While a view is open it pins the
-history it shows: rollback, merge and remove of NAME are refused.
+history it shows: rollback and remove of NAME are refused, and so is a
+merge past T.
 
 Examples:
   deltalogctl view box --at @before-upgrade box-then
