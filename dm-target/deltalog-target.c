@@ -60,7 +60,7 @@
 
 #include "deltalog.h"
 
-#define DELTALOG_VERSION_STRING "0.2.0"
+#define DELTALOG_VERSION_STRING "0.3.0"
 
 /*----------------------------------------------------------------
  * Constructor and destructor
@@ -971,7 +971,7 @@ static void deltalog_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type deltalog_target = {
 	.name = "deltalog",
-	.version = {0, 2, 0},
+	.version = {0, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = deltalog_ctr,
 	.dtr = deltalog_dtr,

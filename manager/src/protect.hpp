@@ -14,7 +14,7 @@
 namespace deltalogctl {
 
 // The oldest module deltalogctl works with.
-inline constexpr dm::Version module_minimum{0, 2, 0};
+inline constexpr dm::Version module_minimum{0, 3, 0};
 
 // --on-full, --commit-ms: declared by create and activate.
 void declare_target_options(po::options_description &options);

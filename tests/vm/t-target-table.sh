@@ -64,7 +64,7 @@ message_fails() {
 }
 
 echo "== the target is registered"
-dmsetup targets | grep -E '^deltalog +v0\.2\.0$' || fail "no deltalog v0.2.0 in dmsetup targets"
+dmsetup targets | grep -E '^deltalog +v0\.3\.0$' || fail "no deltalog v0.3.0 in dmsetup targets"
 
 echo "== an origin full of random data, an empty delta"
 size=$(blockdev --getsz "$origin")
