@@ -140,6 +140,12 @@ static u64 deltalog_ring_free_slots(struct deltalog_c *dc)
 	return free > j->reserved ? free - j->reserved : 0;
 }
 
+/* A quarter or less of the metadata ring is free. Under dc->lock. */
+bool deltalog_journal_low(struct deltalog_c *dc)
+{
+	return deltalog_ring_free_slots(dc) * 4 <= dc->sb.meta_blocks * dc->jnl.capacity;
+}
+
 /*
  * Promise slots for records to come (a write in flight). Under dc->lock.
  * False if the metadata ring is full.

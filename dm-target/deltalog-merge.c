@@ -73,6 +73,12 @@ struct deltalog_merge_scan {
 	u64 oldest_after;		/* first live record after the target, 0 if none seen */
 	u64 scan_end;			/* records in blocks past it are not needed */
 	u64 min_data_after;		/* lowest data position of those records read */
+
+	/* merge_oldest: the target is the newest record up to these. */
+	bool pick_target;
+	u64 pick_last_block;
+	u64 pick_max_seq;
+	u64 last_live;			/* newest live record read so far */
 	u64 live_merged;		/* live records the merge makes dead */
 	u64 last_block;			/* block of the last record seen */
 };
@@ -80,6 +86,7 @@ struct deltalog_merge_scan {
 /* The merge's own plan, from prepare to finish. */
 struct deltalog_merge_plan {
 	u64 target;
+	bool oldest;			/* on_full merge_oldest: the scan picks target */
 	u64 newest;			/* S: newest seq when the merge began */
 	u64 inflight_floor;		/* lowest data position in flight then */
 	u64 walk_last;			/* newest block written then */
@@ -116,7 +123,18 @@ static int deltalog_merge_prepare(struct deltalog_c *dc, struct deltalog_merge_p
 	spin_lock_irqsave(&dc->lock, flags);
 	p->walk_last = dc->jnl.written_upto;
 	spin_unlock_irqrestore(&dc->lock, flags);
+out:
+	mutex_unlock(&dc->commit_lock);
+	return r;
+}
 
+/* The superblock says MERGING, with the target, before the first origin write. */
+static int deltalog_merge_announce(struct deltalog_c *dc, struct deltalog_merge_plan *p)
+{
+	unsigned long flags;
+	int r = 0;
+
+	mutex_lock(&dc->commit_lock);
 	if (!(dc->sb.flags & DLOG_SBF_MERGING) || dc->sb.merge_target_seq != p->target) {
 		spin_lock_irqsave(&dc->lock, flags);
 		dc->sb.flags |= DLOG_SBF_MERGING;
@@ -128,7 +146,6 @@ static int deltalog_merge_prepare(struct deltalog_c *dc, struct deltalog_merge_p
 		if (r)
 			deltalog_fail(dc);
 	}
-out:
 	mutex_unlock(&dc->commit_lock);
 	return r;
 }
@@ -146,6 +163,14 @@ static int deltalog_merge_scan_rec(void *ctx, const struct deltalog_rec *rec, u6
 
 	if (block > s->scan_end)
 		return DELTALOG_WALK_STOP;
+	if (s->pick_target && rec->kind != DELTALOG_REC_VOID && rec->seq > s->merged) {
+		if (block > s->pick_last_block || rec->seq > s->pick_max_seq) {
+			s->target = s->last_live;
+			s->pick_target = false;
+		}
+	}
+	if (rec->kind != DELTALOG_REC_VOID && rec->seq > s->merged)
+		s->last_live = rec->seq;
 	s->last_block = block;
 	if (rec->seq > s->target) {
 		if (!s->found_after) {
@@ -204,12 +229,30 @@ static int deltalog_merge_scan(struct deltalog_c *dc, struct deltalog_merge_plan
 	s->last_block = dc->sb.meta_tail;
 	s->scan_end = U64_MAX;
 	s->min_data_after = U64_MAX;
+	if (p->oldest) {
+		/*
+		 * The oldest quarter of the log's blocks, not past S (what is
+		 * durable) nor past a view.
+		 */
+		s->pick_target = true;
+		s->target = U64_MAX;
+		s->pick_last_block = dc->sb.meta_tail +
+			max_t(u64, div_u64(p->walk_last - dc->sb.meta_tail + 1, 4), 1) - 1;
+		s->pick_max_seq = min(p->newest, deltalog_oldest_view_seq(dc));
+	}
 
 	r = deltalog_log_walk(dc, p->walk_last, &dc->commit_lock, deltalog_merge_scan_rec, s);
 	deltalog_index_unreserve(&s->spare);
 	if (r < 0) {
 		DMERR("%s: merge: cannot read the log: %d", deltalog_name(dc), r);
 		return r;
+	}
+	if (p->oldest) {
+		if (s->pick_target)
+			s->target = s->last_live;
+		p->target = s->target;
+		if (p->target <= s->merged)
+			return -ENOSPC;
 	}
 
 	/*
@@ -271,7 +314,8 @@ static void deltalog_merge_pace(struct deltalog_c *dc, struct deltalog_pace *pac
 
 	for (;;) {
 		busy_until = READ_ONCE(dc->last_io) + msecs_to_jiffies(DELTALOG_MERGE_BUSY_MS);
-		if (!dc->merge_rate || READ_ONCE(m->stop) || time_after(jiffies, busy_until) ||
+		if (!dc->merge_rate || READ_ONCE(m->stop) || READ_ONCE(dc->room_waiters.head) ||
+		    time_after(jiffies, busy_until) ||
 		    time_after(jiffies, pace->start + HZ)) {
 			pace->start = jiffies;
 			pace->sectors = 0;
@@ -494,6 +538,7 @@ static void deltalog_merge_set_idle(struct deltalog_c *dc, bool done)
 
 	spin_lock_irqsave(&dc->lock, flags);
 	m->phase = DELTALOG_MERGE_IDLE;
+	m->oldest = false;
 	if (done) {
 		m->target = 0;
 		m->copied = 0;
@@ -524,6 +569,7 @@ static void deltalog_merge_work(struct work_struct *work)
 
 	spin_lock_irqsave(&dc->lock, flags);
 	p->target = m->target;
+	p->oldest = m->oldest;
 	m->copied = 0;
 	m->total = 0;
 	spin_unlock_irqrestore(&dc->lock, flags);
@@ -532,6 +578,13 @@ static void deltalog_merge_work(struct work_struct *work)
 	r = deltalog_merge_prepare(dc, p);
 	if (!r)
 		r = deltalog_merge_scan(dc, p);
+	if (!r && p->oldest) {
+		spin_lock_irqsave(&dc->lock, flags);
+		m->target = p->target;
+		spin_unlock_irqrestore(&dc->lock, flags);
+	}
+	if (!r)
+		r = deltalog_merge_announce(dc, p);
 	if (!r) {
 		total = deltalog_index_sectors(&p->ix);
 		spin_lock_irqsave(&dc->lock, flags);
@@ -545,8 +598,14 @@ static void deltalog_merge_work(struct work_struct *work)
 
 	memalloc_noio_restore(noio);
 	if (!r) {
-		DMINFO("%s: merged up to seq %llu: %llu sectors written to the origin",
-		       deltalog_name(dc), p->target, m->copied);
+		DMINFO("%s: merged up to seq %llu%s: %llu sectors written to the origin",
+		       deltalog_name(dc), p->target, p->oldest ? " (the oldest history, to make room)" : "",
+		       m->copied);
+	} else if (r == -ENOSPC) {
+		DMERR_LIMIT("%s: the log is full and no history can be merged to make room (an open view pins it): writes fail",
+			    deltalog_name(dc));
+		dc->room_stuck_until = jiffies + HZ;
+		r = 0;
 	} else if (r == -EINTR) {
 		DMINFO("%s: merge up to seq %llu stopped after %llu of %llu sectors",
 		       deltalog_name(dc), p->target, m->copied, m->total);
@@ -624,6 +683,33 @@ int deltalog_merge_start(struct deltalog_c *dc, u64 target)
 	return 0;
 }
 
+/*
+ * on_full merge_oldest: merge the oldest quarter of the log, unless a merge
+ * runs already (or one is unfinished: that one goes first).
+ */
+void deltalog_merge_oldest(struct deltalog_c *dc)
+{
+	struct deltalog_merge *m = deltalog_m(dc);
+	unsigned long flags;
+	bool queue = false;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	if (m->phase != DELTALOG_MERGE_RUNNING && !dc->suspended &&
+	    dc->mode == DELTALOG_MODE_WRITE) {
+		m->phase = DELTALOG_MERGE_RUNNING;
+		if (m->target || (dc->sb.flags & DLOG_SBF_MERGING)) {
+			m->target = m->target ? m->target : dc->sb.merge_target_seq;
+		} else {
+			m->oldest = true;
+		}
+		m->cancelled = false;
+		queue = true;
+	}
+	spin_unlock_irqrestore(&dc->lock, flags);
+	if (queue)
+		queue_work(m->wq, &m->work);
+}
+
 /* Stop a running merge at a safe point; it stays unfinished until merged again. */
 void deltalog_merge_cancel(struct deltalog_c *dc)
 {
@@ -636,7 +722,10 @@ void deltalog_merge_cancel(struct deltalog_c *dc)
 	WRITE_ONCE(m->stop, false);
 }
 
-/* Presuspend: stop copying; resume goes on. */
+/*
+ * Postsuspend, once no bio is in flight (writes waiting for room needed the
+ * merge until then): stop copying; resume goes on.
+ */
 void deltalog_merge_pause(struct deltalog_c *dc)
 {
 	struct deltalog_merge *m = deltalog_m(dc);

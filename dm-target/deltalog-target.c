@@ -399,6 +399,7 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&dc->deferred);
 	bio_list_init(&dc->completions);
 	bio_list_init(&dc->flush_waiters);
+	bio_list_init(&dc->room_waiters);
 
 	as.argc = argc;
 	as.argv = argv;
@@ -582,14 +583,6 @@ static void deltalog_resume(struct dm_target *ti)
 		deltalog_merge_resume(dc);
 }
 
-/* A merge stops copying before the device drains; resume goes on with it. */
-static void deltalog_presuspend(struct dm_target *ti)
-{
-	struct deltalog_c *dc = ti->private;
-
-	if (deltalog_writable(dc))
-		deltalog_merge_pause(dc);
-}
 
 /*
  * Every bio has completed: persist every record, flush, and record a clean
@@ -605,6 +598,8 @@ static void deltalog_postsuspend(struct dm_target *ti)
 	spin_lock_irqsave(&dc->lock, flags);
 	dc->suspended = true;
 	spin_unlock_irqrestore(&dc->lock, flags);
+	if (deltalog_writable(dc))
+		deltalog_merge_pause(dc);
 	cancel_delayed_work_sync(&dc->commit_timer);
 	flush_workqueue(dc->wq);
 
@@ -839,6 +834,22 @@ static bool deltalog_view_before(struct deltalog_c *dc, u64 seq, char *name, siz
 	return oldest;
 }
 
+/* The seq of the oldest view of dc's delta, U64_MAX if none is open. */
+u64 deltalog_oldest_view_seq(struct deltalog_c *dc)
+{
+	struct deltalog_c *other;
+	u64 seq = U64_MAX;
+
+	mutex_lock(&deltalog_registry_lock);
+	list_for_each_entry(other, &deltalog_registry, registry) {
+		if (other != dc && other->delta->bdev == dc->delta->bdev &&
+		    deltalog_is_view(other))
+			seq = min(seq, other->view_seq);
+	}
+	mutex_unlock(&deltalog_registry_lock);
+	return seq;
+}
+
 /* The views of dc's delta let go of the data a merge freed. */
 int deltalog_views_drop_freed(struct deltalog_c *dc, u64 from, u64 to)
 {
@@ -977,7 +988,6 @@ static struct target_type deltalog_target = {
 	.dtr = deltalog_dtr,
 	.map = deltalog_map,
 	.end_io = deltalog_end_io,
-	.presuspend = deltalog_presuspend,
 	.preresume = deltalog_preresume,
 	.resume = deltalog_resume,
 	.postsuspend = deltalog_postsuspend,

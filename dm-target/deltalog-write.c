@@ -109,6 +109,38 @@ static void deltalog_check_low_water(struct deltalog_c *dc)
 	dc->low = low;
 }
 
+/*
+ * on_full merge_oldest: once a quarter or less of the log is free, the
+ * worker starts a merge of the oldest history (deltalog-merge.c), so that
+ * writes rarely wait. Under dc->lock.
+ */
+static void deltalog_check_room(struct deltalog_c *dc)
+{
+	if (dc->on_full != DELTALOG_ON_FULL_MERGE_OLDEST || dc->room_wanted)
+		return;
+	if (deltalog_free_blocks(dc) * DELTALOG_DATA_BLOCK_SECTORS * 4 > dc->sb.data_sectors &&
+	    !deltalog_journal_low(dc))
+		return;
+	dc->room_wanted = true;
+	deltalog_kick(dc);
+}
+
+/*
+ * No room for bio: with on_full merge_oldest it waits for a merge of the
+ * oldest history (true: the worker owns it now), else it is refused.
+ * Under dc->lock.
+ */
+static bool deltalog_wait_for_room(struct deltalog_c *dc, struct bio *bio)
+{
+	if (dc->on_full != DELTALOG_ON_FULL_MERGE_OLDEST ||
+	    time_before(jiffies, dc->room_stuck_until))
+		return false;
+	bio_list_add(&dc->room_waiters, bio);
+	dc->room_wanted = true;
+	deltalog_kick(dc);
+	return true;
+}
+
 /* Refuse a write, discard or flush; says why once in a while. */
 static int deltalog_refuse(struct deltalog_c *dc, enum deltalog_mode mode)
 {
@@ -251,47 +283,45 @@ static u32 deltalog_bio_csum(struct bio *bio)
 	return (u32)xxh64_digest(&state);
 }
 
-static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
+/*
+ * Room for a write of nr sectors at origin sector: a place in the data ring
+ * (keeping its offset in a 4 KiB block) and a journal slot for each part.
+ * With may_split, a write that would cross the ring's end takes the part
+ * before it (the caller splits the bio); without, it starts over at the
+ * ring's start. Room for all of it, or none: returns the sectors placed at
+ * *pos, 0 if there is no room. Under dc->lock.
+ */
+static u64 deltalog_alloc_write(struct deltalog_c *dc, sector_t sector, u64 nr,
+				bool may_split, u64 *pos)
 {
-	struct deltalog_io *io = deltalog_io_of(bio);
-	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
-	u64 nr = bio_sectors(bio), ds = dc->sb.data_sectors, pos, off;
-	enum deltalog_mode mode;
+	u64 ds = dc->sb.data_sectors, off, take;
 	unsigned int slots;
-	unsigned long flags;
 
-	spin_lock_irqsave(&dc->lock, flags);
-	mode = dc->mode;
-	if (mode != DELTALOG_MODE_WRITE) {
-		spin_unlock_irqrestore(&dc->lock, flags);
-		return deltalog_refuse(dc, mode);
+	*pos = dc->alloc_head + ((sector - dc->alloc_head) & 7);
+	div64_u64_rem(*pos, ds, &off);
+	take = min(nr, ds - off);
+	if (take < nr && !may_split) {
+		*pos += ds - off + (sector & 7);
+		take = nr;
 	}
-	/* Same offset in a 4 KiB block on the delta as on the origin. */
-	pos = dc->alloc_head + ((sector - dc->alloc_head) & 7);
-	div64_u64_rem(pos, ds, &off);
-	nr = min(nr, ds - off);
-	/*
-	 * Room for the whole bio, and a slot for each part when it is split
-	 * at the ring's end: a write is refused whole, never half logged.
-	 */
-	slots = nr < bio_sectors(bio) ? 2 : 1;
-	if (pos + bio_sectors(bio) - dc->log.data_tail > ds ||
-	    !deltalog_journal_reserve(dc, slots)) {
-		deltalog_note_full(dc);
-		spin_unlock_irqrestore(&dc->lock, flags);
-		return deltalog_refuse_full(dc);
-	}
+	slots = take < nr ? 2 : 1;
+	if (*pos + nr - dc->log.data_tail > ds || !deltalog_journal_reserve(dc, slots))
+		return 0;
 	deltalog_journal_unreserve(dc, slots - 1);
 	dc->full = false;
-	dc->alloc_head = pos + nr;
+	dc->alloc_head = *pos + take;
 	dc->last_io = jiffies;
-	io->data_pos = pos;
-	list_add_tail(&io->inflight, &dc->inflight_writes);
 	deltalog_check_low_water(dc);
-	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_check_room(dc);
+	return take;
+}
 
-	if (nr < bio_sectors(bio))
-		dm_accept_partial_bio(bio, nr);
+/* A write placed at pos: remember what its record needs, send it there. */
+static void deltalog_remap_write(struct deltalog_c *dc, struct bio *bio, sector_t sector,
+				 u32 nr, u64 pos)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	u64 off;
 
 	io->flags = DELTALOG_IO_WRITE;
 	if (bio->bi_opf & (REQ_FUA | REQ_PREFLUSH))
@@ -302,8 +332,42 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 	io->nr_sectors = nr;
 	io->data_csum = deltalog_bio_csum(bio);
 
+	div64_u64_rem(pos, dc->sb.data_sectors, &off);
 	bio_set_dev(bio, dc->delta->bdev);
 	bio->bi_iter.bi_sector = dc->sb.data_start + off;
+}
+
+static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	enum deltalog_mode mode;
+	unsigned long flags;
+	u64 pos, nr;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	mode = dc->mode;
+	if (mode != DELTALOG_MODE_WRITE) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return deltalog_refuse(dc, mode);
+	}
+	nr = deltalog_alloc_write(dc, sector, bio_sectors(bio), true, &pos);
+	if (!nr) {
+		if (deltalog_wait_for_room(dc, bio)) {
+			spin_unlock_irqrestore(&dc->lock, flags);
+			return DM_MAPIO_SUBMITTED;
+		}
+		deltalog_note_full(dc);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return deltalog_refuse_full(dc);
+	}
+	io->data_pos = pos;
+	list_add_tail(&io->inflight, &dc->inflight_writes);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	if (nr < bio_sectors(bio))
+		dm_accept_partial_bio(bio, nr);
+	deltalog_remap_write(dc, bio, sector, nr, pos);
 	return DM_MAPIO_REMAPPED;
 }
 
@@ -428,6 +492,10 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 		return deltalog_refuse(dc, mode);
 	}
 	if (!deltalog_journal_reserve(dc, 1)) {
+		if (deltalog_wait_for_room(dc, bio)) {
+			spin_unlock_irqrestore(&dc->lock, flags);
+			return DM_MAPIO_SUBMITTED;
+		}
 		deltalog_note_full(dc);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return deltalog_refuse_full(dc);
@@ -438,6 +506,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 		return DELTALOG_AGAIN;
 	}
 	dc->last_io = jiffies;
+	deltalog_check_room(dc);
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
 	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &dc->spare);
 	deltalog_arm_commit(dc);
@@ -547,6 +616,91 @@ static void deltalog_finish_zero(struct deltalog_c *dc, struct bio *bio)
 		bio_io_error(bio);
 }
 
+/*
+ * A write that waited for room: place it (at the ring's start if it would
+ * cross the end: it cannot be split here) and send it on. False if there
+ * is still no room.
+ */
+static bool deltalog_place_waiting(struct deltalog_c *dc, struct bio *bio)
+{
+	struct deltalog_io *io = deltalog_io_of(bio);
+	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
+	unsigned long flags;
+	u64 pos;
+
+	if (bio_op(bio) != REQ_OP_WRITE) {
+		deltalog_finish_zero(dc, bio);	/* waits again if it must */
+		return true;
+	}
+	spin_lock_irqsave(&dc->lock, flags);
+	if (dc->mode != DELTALOG_MODE_WRITE) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		bio_io_error(bio);
+		return true;
+	}
+	if (!deltalog_alloc_write(dc, sector, bio_sectors(bio), false, &pos)) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return false;
+	}
+	io->data_pos = pos;
+	list_add_tail(&io->inflight, &dc->inflight_writes);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	deltalog_remap_write(dc, bio, sector, bio_sectors(bio), pos);
+	dm_submit_bio_remap(bio, NULL);
+	return true;
+}
+
+/*
+ * on_full merge_oldest: place the writes that wait for room, in the order
+ * they came, as far as there is room now; then start a merge of the oldest
+ * history if room runs low or writes still wait. When no history can be
+ * merged (views pin it all), the waiting writes fail.
+ */
+static void deltalog_process_room(struct deltalog_c *dc)
+{
+	struct bio_list waiting, newer;
+	unsigned long flags;
+	struct bio *bio;
+	bool wanted;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	waiting = dc->room_waiters;
+	bio_list_init(&dc->room_waiters);
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	while ((bio = bio_list_pop(&waiting))) {
+		if (deltalog_place_waiting(dc, bio))
+			continue;
+		/* Still no room: it and those after it wait, before newer ones. */
+		bio_list_add_head(&waiting, bio);
+		spin_lock_irqsave(&dc->lock, flags);
+		newer = dc->room_waiters;
+		bio_list_merge(&waiting, &newer);
+		dc->room_waiters = waiting;
+		spin_unlock_irqrestore(&dc->lock, flags);
+		break;
+	}
+
+	spin_lock_irqsave(&dc->lock, flags);
+	wanted = dc->room_wanted || !bio_list_empty(&dc->room_waiters);
+	dc->room_wanted = false;
+	if (wanted && time_before(jiffies, dc->room_stuck_until)) {
+		waiting = dc->room_waiters;
+		bio_list_init(&dc->room_waiters);
+		deltalog_note_full(dc);
+		wanted = false;
+	} else {
+		bio_list_init(&waiting);
+	}
+	spin_unlock_irqrestore(&dc->lock, flags);
+
+	while ((bio = bio_list_pop(&waiting)))
+		bio_io_error(bio);
+	if (wanted)
+		deltalog_merge_oldest(dc);
+}
+
 static void deltalog_process(struct deltalog_c *dc)
 {
 	struct bio_list completions, deferred;
@@ -571,6 +725,8 @@ static void deltalog_process(struct deltalog_c *dc)
 		deltalog_finish_completion(dc, bio);
 	while ((bio = bio_list_pop(&deferred)))
 		deltalog_finish_zero(dc, bio);
+	if (dc->on_full == DELTALOG_ON_FULL_MERGE_OLDEST)
+		deltalog_process_room(dc);
 
 	deltalog_journal_commit(dc, false);
 

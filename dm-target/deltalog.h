@@ -194,6 +194,7 @@ struct deltalog_merge {
 	enum deltalog_merge_phase phase;	/* under dc->lock */
 	bool stop;			/* cancel or suspend: stop at a safe point */
 	bool cancelled;			/* merge cancel: do not resume it */
+	bool oldest;			/* on_full merge_oldest: the scan picks the target */
 	u64 total;			/* sectors to copy, under dc->lock */
 	u64 copied;			/* sectors copied, under dc->lock */
 
@@ -258,6 +259,10 @@ struct deltalog_c {
 	wait_queue_head_t reads_wait;
 	unsigned long last_io;		/* jiffies of the last bio mapped */
 	bool full;			/* a write was refused for lack of room */
+	/* on_full merge_oldest: writes waiting for room, a merge wanted. */
+	struct bio_list room_waiters;
+	bool room_wanted;
+	unsigned long room_stuck_until;	/* no history could be merged: refuse */
 	bool low;			/* free data blocks are below low_water */
 	bool event_pending;		/* the worker raises a dm event */
 	bool failed_reported;
@@ -331,6 +336,7 @@ void deltalog_journal_free(struct deltalog_c *dc);
 bool deltalog_journal_reserve(struct deltalog_c *dc, unsigned int slots);
 void deltalog_journal_unreserve(struct deltalog_c *dc, unsigned int slots);
 bool deltalog_journal_has_room(struct deltalog_c *dc, unsigned int nr);
+bool deltalog_journal_low(struct deltalog_c *dc);
 u64 deltalog_journal_append_io(struct deltalog_c *dc, u16 kind, u16 flags,
 			       sector_t origin_sector, u32 nr_sectors, u64 data_pos,
 			       u32 data_csum);
@@ -346,6 +352,7 @@ u64 deltalog_floor_from(struct deltalog_c *dc, u64 first, u64 last);
 int deltalog_merge_init(struct deltalog_c *dc);
 void deltalog_merge_exit(struct deltalog_c *dc);
 int deltalog_merge_start(struct deltalog_c *dc, u64 target);
+void deltalog_merge_oldest(struct deltalog_c *dc);
 void deltalog_merge_cancel(struct deltalog_c *dc);
 void deltalog_merge_pause(struct deltalog_c *dc);
 void deltalog_merge_resume(struct deltalog_c *dc);
@@ -353,6 +360,7 @@ int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to);
 
 /* deltalog-target.c */
 int deltalog_views_drop_freed(struct deltalog_c *dc, u64 from, u64 to);
+u64 deltalog_oldest_view_seq(struct deltalog_c *dc);
 
 /* deltalog-write.c */
 u64 deltalog_inflight_floor(struct deltalog_c *dc);

@@ -104,7 +104,7 @@ expected="0 $size deltalog $(devno "$origin") $(devno "$delta")"
 [ "$(dmsetup table dl)" = "$expected" ] || fail "table: '$(dmsetup table dl)', expected '$expected'"
 status=$(dmsetup status dl)
 echo "status: $status"
-expected="0 $size deltalog 0/$((data_sectors / 8)) 0/$meta_blocks 0 0 0 0 active 0 0"
+expected="0 $size deltalog 0/$((data_sectors / 8)) 0/$meta_blocks 0 0 0 0 active 0 0 0 0/0 none"
 [ "$status" = "$expected" ] || fail "status: expected '$expected'"
 ok "table and status"
 
