@@ -74,8 +74,12 @@ struct deltalog_merge_scan {
 	u64 scan_end;			/* records in blocks past it are not needed */
 	u64 min_data_after;		/* lowest data position of those records read */
 
-	/* merge_oldest: the target is the newest record up to these. */
+	/*
+	 * merge_oldest: the target is the newest record in the pick_blocks
+	 * blocks from the first live record, and at most pick_max_seq.
+	 */
 	bool pick_target;
+	u64 pick_blocks;
 	u64 pick_last_block;
 	u64 pick_max_seq;
 	u64 last_live;			/* newest live record read so far */
@@ -164,6 +168,8 @@ static int deltalog_merge_scan_rec(void *ctx, const struct deltalog_rec *rec, u6
 	if (block > s->scan_end)
 		return DELTALOG_WALK_STOP;
 	if (s->pick_target && rec->kind != DELTALOG_REC_VOID && rec->seq > s->merged) {
+		if (!s->last_live)
+			s->pick_last_block = block + s->pick_blocks - 1;
 		if (block > s->pick_last_block || rec->seq > s->pick_max_seq) {
 			s->target = s->last_live;
 			s->pick_target = false;
@@ -236,8 +242,7 @@ static int deltalog_merge_scan(struct deltalog_c *dc, struct deltalog_merge_plan
 		 */
 		s->pick_target = true;
 		s->target = U64_MAX;
-		s->pick_last_block = dc->sb.meta_tail +
-			max_t(u64, div_u64(p->walk_last - dc->sb.meta_tail + 1, 4), 1) - 1;
+		s->pick_blocks = max_t(u64, div_u64(p->walk_last - dc->sb.meta_tail + 1, 4), 1);
 		s->pick_max_seq = min(p->newest, deltalog_oldest_view_seq(dc));
 	}
 
@@ -251,8 +256,9 @@ static int deltalog_merge_scan(struct deltalog_c *dc, struct deltalog_merge_plan
 		if (s->pick_target)
 			s->target = s->last_live;
 		p->target = s->target;
+		/* Nothing to merge: an empty log, or a view pins the oldest record. */
 		if (p->target <= s->merged)
-			return -ENOSPC;
+			return s->found_after ? -ENOSPC : -ENODATA;
 	}
 
 	/*
@@ -606,6 +612,8 @@ static void deltalog_merge_work(struct work_struct *work)
 			    deltalog_name(dc));
 		dc->room_stuck_until = jiffies + HZ;
 		r = 0;
+	} else if (r == -ENODATA) {
+		r = 0;		/* all merged already: the room is there */
 	} else if (r == -EINTR) {
 		DMINFO("%s: merge up to seq %llu stopped after %llu of %llu sectors",
 		       deltalog_name(dc), p->target, m->copied, m->total);

@@ -114,12 +114,16 @@ static void deltalog_check_low_water(struct deltalog_c *dc)
  * worker starts a merge of the oldest history (deltalog-merge.c), so that
  * writes rarely wait. Under dc->lock.
  */
+static bool deltalog_room_low(struct deltalog_c *dc)
+{
+	return deltalog_free_blocks(dc) * DELTALOG_DATA_BLOCK_SECTORS * 4 <= dc->sb.data_sectors ||
+	       deltalog_journal_low(dc);
+}
+
 static void deltalog_check_room(struct deltalog_c *dc)
 {
-	if (dc->on_full != DELTALOG_ON_FULL_MERGE_OLDEST || dc->room_wanted)
-		return;
-	if (deltalog_free_blocks(dc) * DELTALOG_DATA_BLOCK_SECTORS * 4 > dc->sb.data_sectors &&
-	    !deltalog_journal_low(dc))
+	if (dc->on_full != DELTALOG_ON_FULL_MERGE_OLDEST || dc->room_wanted ||
+	    !deltalog_room_low(dc))
 		return;
 	dc->room_wanted = true;
 	deltalog_kick(dc);
@@ -683,7 +687,7 @@ static void deltalog_process_room(struct deltalog_c *dc)
 	}
 
 	spin_lock_irqsave(&dc->lock, flags);
-	wanted = dc->room_wanted || !bio_list_empty(&dc->room_waiters);
+	wanted = !bio_list_empty(&dc->room_waiters) || (dc->room_wanted && deltalog_room_low(dc));
 	dc->room_wanted = false;
 	if (wanted && time_before(jiffies, dc->room_stuck_until)) {
 		waiting = dc->room_waiters;
