@@ -467,7 +467,7 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (r)
 			goto bad;
 	}
-	if (deltalog_is_view(dc)) {
+	if (deltalog_is_view(dc) && !dc->load_deferred) {
 		r = deltalog_view_settle(dc, &ti->error);
 		if (r)
 			goto bad;
@@ -557,6 +557,8 @@ static int deltalog_preresume(struct dm_target *ti)
 
 	if (dc->load_deferred) {
 		r = deltalog_load(dc, &error);
+		if (!r && deltalog_is_view(dc))
+			r = deltalog_view_settle(dc, &error);
 		if (r) {
 			DMERR("%s: %s", deltalog_name(dc), error);
 			return r;
