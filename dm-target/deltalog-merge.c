@@ -132,25 +132,104 @@ out:
 	return r;
 }
 
-/* The superblock says MERGING, with the target, before the first origin write. */
+/* Read sectors [from, to) of extent e of the state at the target into buf. */
+static int deltalog_read_extent(struct deltalog_c *dc, const struct deltalog_extent *e,
+				sector_t from, sector_t to, u8 *buf)
+{
+	u64 off, n;
+	int r = 0;
+
+	if (e->kind == DLOG_REC_ZERO) {
+		memset(buf, 0, (to - from) << SECTOR_SHIFT);
+		return 0;
+	}
+	while (from < to && !r) {
+		div64_u64_rem(e->data_off + (from - e->start), dc->sb.data_sectors, &off);
+		n = min_t(u64, to - from, dc->sb.data_sectors - off);
+		r = deltalog_sync_io(dc->delta->bdev, dc->sb.data_start + off, buf,
+				     n << SECTOR_SHIFT, REQ_OP_READ | REQ_SYNC);
+		buf += n << SECTOR_SHIFT;
+		from += n;
+	}
+	return r;
+}
+
+/*
+ * The checksums of the origin's sample sectors (FORMAT.md 3.1) as they are
+ * now ([0]) and as the state at the target leaves them ([1]), so that an
+ * activation after a crash can tell the origin from another disk.
+ */
+static int deltalog_merge_samples(struct deltalog_c *dc, struct deltalog_merge_plan *p,
+				  u32 samples[2][DLOG_FP_SECTORS])
+{
+	struct deltalog_extent e;
+	unsigned int k, i;
+	u8 *buf;
+	int r;
+
+	buf = kvmalloc(DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SIZE, GFP_NOIO);
+	if (!buf)
+		return -ENOMEM;
+	r = deltalog_read_samples(dc, buf);
+	for (i = 0; !r && i < DLOG_FP_SECTORS; i++)
+		samples[0][i] = deltalog_crc32c(buf + i * SECTOR_SIZE, SECTOR_SIZE);
+
+	for (k = 0; !r && k < DLOG_FP_SAMPLES; k++) {
+		sector_t first = dlog_fp_sample_sector(dc->origin_sectors, k), sector = first;
+		sector_t end = first + DLOG_FP_SAMPLE_SECTORS;
+		u8 *b = buf + k * DLOG_FP_SAMPLE_SIZE;
+
+		while (!r && sector < end && deltalog_index_find(&p->ix, sector, &e) &&
+		       e.start < end) {
+			sector_t from = max_t(sector_t, e.start, sector);
+			sector_t to = min_t(sector_t, e.start + e.len, end);
+
+			r = deltalog_read_extent(dc, &e, from, to, b + ((from - first) << SECTOR_SHIFT));
+			sector = to;
+		}
+	}
+	for (i = 0; !r && i < DLOG_FP_SECTORS; i++)
+		samples[1][i] = deltalog_crc32c(buf + i * SECTOR_SIZE, SECTOR_SIZE);
+	kvfree(buf);
+	return r;
+}
+
+/*
+ * The superblock says MERGING, with the target and the sample checksums,
+ * before the first origin write. (A merge that goes on with the target the
+ * superblock has keeps its samples: every sector is still one of the two.)
+ */
 static int deltalog_merge_announce(struct deltalog_c *dc, struct deltalog_merge_plan *p)
 {
+	u32 (*samples)[DLOG_FP_SECTORS];
 	unsigned long flags;
 	int r = 0;
 
-	mutex_lock(&dc->commit_lock);
-	if (!(dc->sb.flags & DLOG_SBF_MERGING) || dc->sb.merge_target_seq != p->target) {
-		spin_lock_irqsave(&dc->lock, flags);
-		dc->sb.flags |= DLOG_SBF_MERGING;
-		dc->sb.merge_target_seq = p->target;
-		dc->sb.next_seq = dc->log.next_seq;
-		dc->sb.time_floor_ns = dc->log.time_floor_ns;
-		spin_unlock_irqrestore(&dc->lock, flags);
-		r = deltalog_sb_update(dc);
-		if (r)
-			deltalog_fail(dc);
+	if ((dc->sb.flags & DLOG_SBF_MERGING) && dc->sb.merge_target_seq == p->target)
+		return 0;
+	samples = kvmalloc(2 * sizeof(*samples), GFP_NOIO);
+	if (!samples)
+		return -ENOMEM;
+	r = deltalog_merge_samples(dc, p, samples);
+	if (r) {
+		DMERR("%s: merge: cannot read the origin's samples: %d", deltalog_name(dc), r);
+		kvfree(samples);
+		return r;
 	}
+
+	mutex_lock(&dc->commit_lock);
+	spin_lock_irqsave(&dc->lock, flags);
+	memcpy(dc->sb.merge_samples, samples, sizeof(dc->sb.merge_samples));
+	dc->sb.flags |= DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES;
+	dc->sb.merge_target_seq = p->target;
+	dc->sb.next_seq = dc->log.next_seq;
+	dc->sb.time_floor_ns = dc->log.time_floor_ns;
+	spin_unlock_irqrestore(&dc->lock, flags);
+	r = deltalog_sb_update(dc);
+	if (r)
+		deltalog_fail(dc);
 	mutex_unlock(&dc->commit_lock);
+	kvfree(samples);
 	return r;
 }
 
@@ -306,7 +385,11 @@ static bool deltalog_merge_has_room(struct deltalog_merge *m)
 	       atomic64_read(&m->in_flight_sectors) < DELTALOG_MERGE_INFLIGHT;
 }
 
-/* Copying paced to merge_rate while the device is in use. */
+/*
+ * Copying paced to merge_rate while the device is in use: the sectors sent
+ * since start may not run ahead of the rate; credit (time the copy fell
+ * behind) is kept for at most a second, and an idle device resets it.
+ */
 struct deltalog_pace {
 	unsigned long start;
 	u64 sectors;
@@ -316,21 +399,23 @@ static void deltalog_merge_pace(struct deltalog_c *dc, struct deltalog_pace *pac
 {
 	struct deltalog_merge *m = deltalog_m(dc);
 	unsigned long busy_until, due;
-	u64 ms;
 
 	for (;;) {
 		busy_until = READ_ONCE(dc->last_io) + msecs_to_jiffies(DELTALOG_MERGE_BUSY_MS);
 		if (!dc->merge_rate || READ_ONCE(m->stop) || READ_ONCE(dc->room_waiters.head) ||
-		    time_after(jiffies, busy_until) ||
-		    time_after(jiffies, pace->start + HZ)) {
+		    time_after(jiffies, busy_until)) {
 			pace->start = jiffies;
 			pace->sectors = 0;
-			if (!dc->merge_rate || !time_before_eq(jiffies, busy_until))
-				break;
+			break;
 		}
-		/* Time the sectors copied in this window take at merge_rate. */
-		ms = div_u64((pace->sectors + sectors) * 1000, 2ull * dc->merge_rate);
-		due = pace->start + msecs_to_jiffies(ms);
+		/* When the sectors sent so far are due at merge_rate (KiB/s). */
+		due = pace->start + msecs_to_jiffies(div_u64(pace->sectors * 1000,
+							     2ull * dc->merge_rate));
+		if (time_after(jiffies, due + HZ)) {
+			pace->start = jiffies - HZ;
+			pace->sectors = 0;
+			break;
+		}
 		if (!time_before(jiffies, due))
 			break;
 		msleep(min_t(unsigned int, jiffies_to_msecs(due - jiffies) + 1, 20));
@@ -496,7 +581,7 @@ static int deltalog_merge_finish(struct deltalog_c *dc, struct deltalog_merge_pl
 	spin_lock_irqsave(&dc->lock, flags);
 	dc->sb.merged_seq = p->target;
 	dc->sb.meta_tail = p->new_meta_tail;
-	dc->sb.flags &= ~DLOG_SBF_MERGING;
+	dc->sb.flags &= ~(DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES);
 	dc->sb.merge_target_seq = 0;
 	dc->sb.origin_fingerprint = fp;
 	dc->sb.next_seq = dc->log.next_seq;

@@ -35,6 +35,8 @@ static u32 deltalog_sb_csum(const struct dlog_superblock *d)
 
 static void deltalog_sb_unpack(const struct dlog_superblock *d, struct deltalog_sb *sb)
 {
+	unsigned int i;
+
 	sb->flags = le32_to_cpu(d->flags);
 	sb->generation = le64_to_cpu(d->generation);
 	memcpy(sb->uuid, d->uuid, sizeof(sb->uuid));
@@ -58,12 +60,18 @@ static void deltalog_sb_unpack(const struct dlog_superblock *d, struct deltalog_
 	sb->time_floor_ns = le64_to_cpu(d->time_floor_ns);
 	sb->clean_seq = le64_to_cpu(d->clean_seq);
 	sb->merge_target_seq = le64_to_cpu(d->merge_target_seq);
+	for (i = 0; i < DLOG_FP_SECTORS; i++) {
+		sb->merge_samples[0][i] = le32_to_cpu(d->merge_samples[0][i]);
+		sb->merge_samples[1][i] = le32_to_cpu(d->merge_samples[1][i]);
+	}
 }
 
 /* Fill d (DLOG_SB_SIZE bytes) as copy blocknr of sb, checksum included. */
 static void deltalog_sb_pack(const struct deltalog_sb *sb, u64 blocknr,
 			     struct dlog_superblock *d)
 {
+	unsigned int i;
+
 	memset(d, 0, sizeof(*d));
 	d->magic = cpu_to_le32(DLOG_SB_MAGIC);
 	d->blocknr = cpu_to_le64(blocknr);
@@ -91,6 +99,10 @@ static void deltalog_sb_pack(const struct deltalog_sb *sb, u64 blocknr,
 	d->time_floor_ns = cpu_to_le64(sb->time_floor_ns);
 	d->clean_seq = cpu_to_le64(sb->clean_seq);
 	d->merge_target_seq = cpu_to_le64(sb->merge_target_seq);
+	for (i = 0; i < DLOG_FP_SECTORS && (sb->flags & DLOG_SBF_MERGE_SAMPLES); i++) {
+		d->merge_samples[0][i] = cpu_to_le32(sb->merge_samples[0][i]);
+		d->merge_samples[1][i] = cpu_to_le32(sb->merge_samples[1][i]);
+	}
 
 	d->csum = cpu_to_le32(deltalog_sb_csum(d));
 }
@@ -121,8 +133,10 @@ static const char *deltalog_sb_check(const struct dlog_superblock *d, u64 blockn
 		return "Superblock in the wrong place (blocknr mismatch)";
 	if (le32_to_cpu(d->version) != DLOG_VERSION)
 		return "Unsupported delta format version";
-	if (flags & ~DLOG_SBF_MERGING)
+	if (flags & ~DLOG_SBF_ALL)
 		return "Superblock has unknown flags";
+	if ((flags & DLOG_SBF_MERGE_SAMPLES) && !(flags & DLOG_SBF_MERGING))
+		return "Superblock has merge samples without a merge";
 
 	if (mbs < DLOG_MIN_META_BLOCK || mbs > DLOG_MAX_META_BLOCK ||
 	    !is_power_of_2(mbs))
@@ -163,30 +177,57 @@ static const char *deltalog_sb_check(const struct dlog_superblock *d, u64 blockn
 	return NULL;
 }
 
+/* The origin's 16 sample blocks (FORMAT.md 3.1), one after the other, into buf. */
+int deltalog_read_samples(struct deltalog_c *dc, u8 *buf)
+{
+	u32 i;
+	int r = 0;
+
+	for (i = 0; i < DLOG_FP_SAMPLES && !r; i++)
+		r = deltalog_sync_io(dc->origin->bdev, dlog_fp_sample_sector(dc->origin_sectors, i),
+				     buf + i * DLOG_FP_SAMPLE_SIZE, DLOG_FP_SAMPLE_SIZE,
+				     REQ_OP_READ | REQ_SYNC);
+	return r;
+}
+
 /* CRC-32C of the origin's 16 sample blocks (FORMAT.md 3.1). */
 int deltalog_origin_fingerprint(struct deltalog_c *dc, u32 *fp)
 {
 	u8 *buf;
-	u32 i;
-	int r = 0;
+	int r;
 
 	buf = kvmalloc(DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-
-	for (i = 0; i < DLOG_FP_SAMPLES; i++) {
-		sector_t s = dlog_fp_sample_sector(dc->origin_sectors, i);
-
-		r = deltalog_sync_io(dc->origin->bdev, s, buf + i * DLOG_FP_SAMPLE_SIZE,
-				     DLOG_FP_SAMPLE_SIZE, REQ_OP_READ | REQ_SYNC);
-		if (r)
-			break;
-	}
+	r = deltalog_read_samples(dc, buf);
 	if (!r)
 		*fp = deltalog_crc32c(buf, DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SIZE);
-
 	kvfree(buf);
 	return r;
+}
+
+/*
+ * During a merge: every sample sector is as it was when the merge began or
+ * as the merge leaves it (FORMAT.md 3.1). Returns the first that is
+ * neither, or -1.
+ */
+static int deltalog_check_merge_samples(struct deltalog_c *dc, int *err)
+{
+	u8 *buf;
+	int i, bad = -1;
+
+	buf = kvmalloc(DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SIZE, GFP_KERNEL);
+	*err = buf ? deltalog_read_samples(dc, buf) : -ENOMEM;
+	for (i = 0; !*err && i < DLOG_FP_SECTORS; i++) {
+		u32 c = deltalog_crc32c(buf + i * SECTOR_SIZE, SECTOR_SIZE);
+
+		if (c != dc->sb.merge_samples[0][i] && c != dc->sb.merge_samples[1][i]) {
+			bad = i;
+			break;
+		}
+	}
+	kvfree(buf);
+	return bad;
 }
 
 /* Write copy blocknr (0 A, 1 B) of sb, durably. */
@@ -402,9 +443,28 @@ int deltalog_check_origin(struct deltalog_c *dc, char **error)
 
 	if (dc->formatted)
 		return 0;
-	if (sb->flags & DLOG_SBF_MERGING) {
+	if ((sb->flags & DLOG_SBF_MERGING) && !(sb->flags & DLOG_SBF_MERGE_SAMPLES)) {
 		DMWARN("%s: a merge up to seq %llu was interrupted; origin fingerprint not checked",
 		       deltalog_name(dc), sb->merge_target_seq);
+		return 0;
+	}
+	if (sb->flags & DLOG_SBF_MERGING) {
+		int bad = deltalog_check_merge_samples(dc, &r);
+
+		if (r) {
+			*error = "Cannot read the origin to check its fingerprint";
+			return r;
+		}
+		if (bad >= 0) {
+			DMERR("%s: origin sector %llu is neither as it was before the interrupted merge up to seq %llu nor as the merge writes it",
+			      deltalog_name(dc),
+			      (unsigned long long)(dlog_fp_sample_sector(dc->origin_sectors,
+									 bad / DLOG_FP_SAMPLE_SECTORS) +
+						   bad % DLOG_FP_SAMPLE_SECTORS),
+			      sb->merge_target_seq);
+			*error = "Delta belongs to another origin (fingerprint mismatch)";
+			return -EINVAL;
+		}
 		return 0;
 	}
 

@@ -61,6 +61,7 @@ struct deltalog_sb {
 	u64 time_floor_ns;
 	u64 clean_seq;
 	u64 merge_target_seq;
+	u32 merge_samples[2][DLOG_FP_SECTORS];	/* with DLOG_SBF_MERGE_SAMPLES */
 };
 
 /* One record of the metadata ring, unpacked (any kind). */
@@ -317,6 +318,7 @@ u32 deltalog_crc32c(const void *buf, size_t len);
 int deltalog_sb_load(struct deltalog_c *dc, char **error);
 int deltalog_check_origin(struct deltalog_c *dc, char **error);
 int deltalog_origin_fingerprint(struct deltalog_c *dc, u32 *fp);
+int deltalog_read_samples(struct deltalog_c *dc, u8 *buf);
 
 /* deltalog-log.c */
 int deltalog_log_load(struct deltalog_c *dc, char **error);

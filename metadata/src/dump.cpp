@@ -62,7 +62,10 @@ std::string dump_text(const LogState &log, const std::string &name)
 			 sb.origin_sectors, sb.origin_lbs, sb.origin_fingerprint,
 			 sb.origin_fs_uuid.empty() ? "" : ", filesystem uuid " + sb.origin_fs_uuid);
 	s += fmt::format("merged: up to seq {}{}\n", sb.merged_seq,
-			 sb.merging() ? fmt::format(" (merging up to seq {})", sb.merge_target_seq) : "");
+			 !sb.merging() ? std::string()
+			 : fmt::format(" (merging up to seq {}{})", sb.merge_target_seq,
+				       sb.has_merge_samples() ? "; origin samples recorded"
+							      : "; no origin samples: identity unchecked"));
 	s += fmt::format("clean stop: {}\n",
 			 sb.clean_seq ? fmt::format("at seq {}", sb.clean_seq) : std::string("no"));
 	s += fmt::format("metadata: blocks {}..{} ({} of {} used), log ends at block {}: {}\n",
@@ -104,6 +107,7 @@ std::string dump_json(const LogState &log, const std::string &name)
 	j.field("origin_fingerprint", std::string_view(fmt::format("{:#010x}", sb.origin_fingerprint)));
 	j.field("origin_fs_uuid", std::string_view(sb.origin_fs_uuid));
 	j.field("merging", sb.merging());
+	j.field("merge_samples", sb.has_merge_samples());
 	j.field("next_seq", sb.next_seq);
 	j.field("merged_seq", sb.merged_seq);
 	j.field("meta_tail", sb.meta_tail);

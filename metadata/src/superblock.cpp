@@ -100,6 +100,10 @@ SuperblockBytes pack_superblock(const Superblock &sb, unsigned copy)
 	d.time_floor_ns = htole64(sb.time_floor_ns);
 	d.clean_seq = htole64(sb.clean_seq);
 	d.merge_target_seq = htole64(sb.merge_target_seq);
+	if (sb.has_merge_samples())
+		for (unsigned w = 0; w < 2; w++)
+			for (unsigned i = 0; i < DLOG_FP_SECTORS; i++)
+				d.merge_samples[w][i] = htole32(sb.merge_samples[w][i]);
 
 	SuperblockBytes bytes;
 	std::memcpy(bytes.data(), &d, sizeof(d));
@@ -138,6 +142,9 @@ Superblock unpack_superblock(std::span<const std::byte, DLOG_SB_SIZE> bytes)
 	sb.time_floor_ns = le64toh(d.time_floor_ns);
 	sb.clean_seq = le64toh(d.clean_seq);
 	sb.merge_target_seq = le64toh(d.merge_target_seq);
+	for (unsigned w = 0; w < 2; w++)
+		for (unsigned i = 0; i < DLOG_FP_SECTORS; i++)
+			sb.merge_samples[w][i] = le32toh(d.merge_samples[w][i]);
 	return sb;
 }
 
@@ -148,8 +155,10 @@ std::vector<std::string> superblock_field_problems(const Superblock &sb)
 	const std::uint64_t delta = sb.delta_sectors;
 	bool geometry_ok = true;
 
-	if (sb.flags & ~DLOG_SBF_MERGING)
-		p.push_back(fmt::format("unknown flags {:#x}", sb.flags & ~DLOG_SBF_MERGING));
+	if (sb.flags & ~DLOG_SBF_ALL)
+		p.push_back(fmt::format("unknown flags {:#x}", sb.flags & ~DLOG_SBF_ALL));
+	if (sb.has_merge_samples() && !sb.merging())
+		p.push_back("MERGE_SAMPLES flag without MERGING");
 
 	if (mbs < DLOG_MIN_META_BLOCK || mbs > DLOG_MAX_META_BLOCK || !power_of_two(mbs)) {
 		p.push_back(fmt::format("meta_block_size {} is not a power of two in {}..{}", mbs,
@@ -300,19 +309,30 @@ void write_superblock(Device &delta, Superblock &sb, unsigned &copy)
 	copy = target;
 }
 
-std::uint32_t origin_fingerprint(const Device &origin)
+std::vector<std::byte> origin_samples(const Device &origin)
 {
 	if (origin.sectors() < DLOG_MIN_ORIGIN_SECTORS)
 		throw GeometryError(fmt::format("{}: origin of {} sectors is below the minimum of {}",
 						origin.name(), origin.sectors(),
 						DLOG_MIN_ORIGIN_SECTORS));
-	std::vector<std::byte> buf(DLOG_FP_SAMPLE_SIZE);
-	Crc32c crc;
-	for (std::uint32_t i = 0; i < DLOG_FP_SAMPLES; i++) {
-		origin.read(dlog_fp_sample_sector(origin.sectors(), i), buf);
-		crc.update(buf);
-	}
-	return crc.value();
+	std::vector<std::byte> buf(DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SIZE);
+	for (std::uint32_t i = 0; i < DLOG_FP_SAMPLES; i++)
+		origin.read(dlog_fp_sample_sector(origin.sectors(), i),
+			    std::span(buf).subspan(i * DLOG_FP_SAMPLE_SIZE, DLOG_FP_SAMPLE_SIZE));
+	return buf;
+}
+
+std::array<std::uint32_t, DLOG_FP_SECTORS> sample_sector_csums(std::span<const std::byte> samples)
+{
+	std::array<std::uint32_t, DLOG_FP_SECTORS> c{};
+	for (unsigned i = 0; i < DLOG_FP_SECTORS; i++)
+		c[i] = crc32c(samples.subspan(i * DLOG_SECTOR_SIZE, DLOG_SECTOR_SIZE));
+	return c;
+}
+
+std::uint32_t origin_fingerprint(const Device &origin)
+{
+	return crc32c(origin_samples(origin));
 }
 
 void check_origin(const Superblock &sb, const Device &origin)
@@ -325,8 +345,21 @@ void check_origin(const Superblock &sb, const Device &origin)
 		throw OriginMismatchError(fmt::format(
 			"{}: origin has {}-byte logical blocks, the delta was made for {}",
 			origin.name(), origin.logical_block_size(), sb.origin_lbs));
-	if (sb.merging())
+	if (sb.merging()) {
+		if (!sb.has_merge_samples())
+			return;
+		const auto now = sample_sector_csums(origin_samples(origin));
+		for (unsigned i = 0; i < DLOG_FP_SECTORS; i++)
+			if (now[i] != sb.merge_samples[0][i] && now[i] != sb.merge_samples[1][i])
+				throw OriginMismatchError(fmt::format(
+					"{}: origin sector {} is neither as it was before the interrupted merge "
+					"up to seq {} nor as the merge writes it (another origin?)",
+					origin.name(),
+					dlog_fp_sample_sector(origin.sectors(), i / DLOG_FP_SAMPLE_SECTORS) +
+						i % DLOG_FP_SAMPLE_SECTORS,
+					sb.merge_target_seq));
 		return;
+	}
 	std::uint32_t fp = origin_fingerprint(origin);
 	if (fp != sb.origin_fingerprint)
 		throw OriginMismatchError(fmt::format(

@@ -368,13 +368,21 @@ void Writer::merge(Device &origin, std::uint64_t up_to, const MergeHooks &hooks)
 		return;
 
 	sync();
-	log_.sb.flags |= DLOG_SBF_MERGING;
+	// Announced with the sample sectors as they are and as the merge leaves
+	// them, so that the origin is still recognised after a crash (3.1).
+	const ExtentMap map = state_at(log_, up_to);
+	const std::vector<std::byte> before = origin_samples(origin);
+	std::vector<std::byte> after(before.size());
+	for (std::uint32_t i = 0; i < DLOG_FP_SAMPLES; i++)
+		read_image(log_, map, delta_, origin, dlog_fp_sample_sector(origin.sectors(), i),
+			   std::span(after).subspan(i * DLOG_FP_SAMPLE_SIZE, DLOG_FP_SAMPLE_SIZE));
+	log_.sb.merge_samples = {sample_sector_csums(before), sample_sector_csums(after)};
+	log_.sb.flags |= DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES;
 	log_.sb.merge_target_seq = up_to;
 	update_superblock();
 
 	// Copy the newest version <= up_to of every logged sector, by origin
 	// address.
-	const ExtentMap map = state_at(log_, up_to);
 	std::vector<std::byte> buf;
 	std::size_t copied = 0;
 	for (const Extent &e : map.extents()) {
@@ -410,7 +418,8 @@ void Writer::merge(Device &origin, std::uint64_t up_to, const MergeHooks &hooks)
 	log_.sb.merged_seq = up_to;
 	log_.sb.meta_tail = tail;
 	log_.sb.origin_fingerprint = origin_fingerprint(origin);
-	log_.sb.flags &= ~DLOG_SBF_MERGING;
+	log_.sb.flags &= ~(DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES);
+	log_.sb.merge_samples = {};
 	log_.sb.merge_target_seq = 0;
 	update_superblock();
 	refresh();

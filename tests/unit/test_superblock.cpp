@@ -44,6 +44,17 @@ Superblock sample()
 	return sb;
 }
 
+Superblock sample_with_merge_samples()
+{
+	Superblock sb = sample();
+	sb.flags |= DLOG_SBF_MERGE_SAMPLES;
+	for (unsigned i = 0; i < DLOG_FP_SECTORS; i++) {
+		sb.merge_samples[0][i] = 0x10000000u + i;
+		sb.merge_samples[1][i] = 0x20000000u + i;
+	}
+	return sb;
+}
+
 template <typename T> T le_at(const SuperblockBytes &b, std::size_t off)
 {
 	T v;
@@ -99,7 +110,8 @@ TEST(Superblock, HeaderLayoutMatchesFormatMd)
 	EXPECT_EQ(offsetof(dlog_superblock, time_floor_ns), 184u);
 	EXPECT_EQ(offsetof(dlog_superblock, clean_seq), 192u);
 	EXPECT_EQ(offsetof(dlog_superblock, merge_target_seq), 200u);
-	EXPECT_EQ(offsetof(dlog_superblock, padding), 208u);
+	EXPECT_EQ(offsetof(dlog_superblock, merge_samples), 208u);
+	EXPECT_EQ(offsetof(dlog_superblock, padding), 1232u);
 	EXPECT_EQ(sizeof(dlog_superblock), 4096u);
 }
 
@@ -135,6 +147,25 @@ TEST(Superblock, PackWritesFieldsAtTheirOffsets)
 		ASSERT_EQ(b[i], std::byte{0}) << "padding byte " << i;
 	// csum covers bytes 4..4095.
 	EXPECT_EQ(le_at<std::uint32_t>(b, 0), crc32c(b.data() + 4, 4092));
+
+	// With MERGE_SAMPLES: before at 208, after at 720, 128 of each.
+	const Superblock ms = sample_with_merge_samples();
+	const SuperblockBytes m = pack_superblock(ms, 0);
+	EXPECT_EQ(le_at<std::uint32_t>(m, 20), DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES);
+	EXPECT_EQ(le_at<std::uint32_t>(m, 208), 0x10000000u);
+	EXPECT_EQ(le_at<std::uint32_t>(m, 208 + 4 * 127), 0x10000000u + 127);
+	EXPECT_EQ(le_at<std::uint32_t>(m, 720), 0x20000000u);
+	EXPECT_EQ(le_at<std::uint32_t>(m, 720 + 4 * 127), 0x20000000u + 127);
+	for (std::size_t i = 1232; i < 4096; i++)
+		ASSERT_EQ(m[i], std::byte{0}) << "padding byte " << i;
+	EXPECT_EQ(unpack_superblock(m), ms);
+	EXPECT_TRUE(superblock_problems(m, 0).empty()) << first_problem(m, 0);
+
+	// Samples without a merge are refused.
+	Superblock bad = ms;
+	bad.flags = DLOG_SBF_MERGE_SAMPLES;
+	bad.merge_target_seq = 0;
+	EXPECT_FALSE(superblock_problems(pack_superblock(bad, 0), 0).empty());
 }
 
 TEST(Superblock, RoundTrip)

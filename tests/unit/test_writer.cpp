@@ -441,8 +441,19 @@ TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
 	EXPECT_EQ(log.sb.merge_target_seq, 15u);
 	EXPECT_EQ(log.sb.merged_seq, 0u);
 	EXPECT_NE(env.origin_bytes(), at15);	// part way
-	// The fingerprint no longer matches, but MERGING skips the check.
+	// The fingerprint no longer matches, but each sampled sector is as it
+	// was or as the merge writes it: the origin is still recognised.
+	EXPECT_TRUE(log.sb.has_merge_samples());
+	EXPECT_NE(origin_fingerprint(env.origin), log.sb.origin_fingerprint);
 	EXPECT_NO_THROW(check_origin(log.sb, env.origin));
+	// Another disk of the same size is not, nor the origin with a sampled
+	// sector (the last sample, at 504) written by someone else.
+	dlt::create_random_file(env.dir.path("other"), 512, 99);
+	EXPECT_THROW(check_origin(log.sb, dlt::open_ro(env.dir.path("other"))), OriginMismatchError);
+	const dlt::Bytes kept = dlt::read_at(env.pair.origin, 504 * 512, 512);
+	dlt::write_at(env.pair.origin, 504 * 512, dlt::pattern(512, 7));
+	EXPECT_THROW(check_origin(log.sb, env.origin), OriginMismatchError);
+	dlt::write_at(env.pair.origin, 504 * 512, kept);
 	EXPECT_THROW(env.w().merge(env.origin, 10), MergeError);
 	// Records up to 15 may be in the origin already: no rollback below it.
 	try {

@@ -45,17 +45,16 @@ deltalog::Superblock read_log_superblock(const DevicePair &devs, const std::stri
 }
 
 // The origin must be the one the log was made for. The kernel checks size
-// and a fingerprint of sampled sectors (not while a merge is unfinished:
-// the origin holds part of it). The filesystem UUID is checked only while
-// nothing was ever committed: a commit may change it (a new mkfs, an
-// install).
+// and a fingerprint of sampled sectors (while a merge is unfinished: each
+// sampled sector as it was before the merge or as the merge writes it). The
+// filesystem UUID is checked only while nothing was ever committed: a
+// commit may change it (a new mkfs, an install).
 void check_origin_identity(const DevicePair &devs, const deltalog::Superblock &sb,
 			   const std::string &origin_path)
 {
 	const deltalog::Device origin =
 		deltalog::Device::open(node_path(devs.origin), deltalog::Device::Access::read_only);
-	if (!sb.merging())
-		deltalog::check_origin(sb, origin);
+	deltalog::check_origin(sb, origin);
 	if (sb.merging() || sb.merged_seq || sb.origin_fs_uuid.empty())
 		return;
 	const auto uuid = filesystem_uuid(devs.origin);

@@ -51,11 +51,15 @@
 
 /* Superblock flags. */
 #define DLOG_SBF_MERGING		(1u << 0)	/* merge_target_seq is set */
+#define DLOG_SBF_MERGE_SAMPLES		(1u << 1)	/* merge_samples are set (with MERGING) */
+#define DLOG_SBF_ALL			(DLOG_SBF_MERGING | DLOG_SBF_MERGE_SAMPLES)
 
 /* Origin fingerprint: CRC-32C of DLOG_FP_SAMPLES blocks of DLOG_FP_SAMPLE_SIZE. */
 #define DLOG_FP_SAMPLES			16u
 #define DLOG_FP_SAMPLE_SIZE		4096u
 #define DLOG_FP_SAMPLE_SECTORS		(DLOG_FP_SAMPLE_SIZE >> DLOG_SECTOR_SHIFT)
+/* The sectors of all samples, each checksummed on its own during a merge. */
+#define DLOG_FP_SECTORS			(DLOG_FP_SAMPLES * DLOG_FP_SAMPLE_SECTORS)
 
 #define DLOG_FS_UUID_LEN		40u	/* blkid's UUID string, NUL padded */
 
@@ -92,7 +96,15 @@ struct dlog_superblock {
 	__le64 clean_seq;	/* newest seq at a clean stop, 0 while active */
 	__le64 merge_target_seq; /* merge in progress up to this, if MERGING */
 
-	__u8 padding[3888];
+	/*
+	 * With MERGE_SAMPLES: CRC-32C of each sector of the fingerprint
+	 * samples, [0] as the origin was when the merge began, [1] as the
+	 * merge leaves it: during a merge, every sector must be one or the
+	 * other (FORMAT.md 3.1).
+	 */
+	__le32 merge_samples[2][DLOG_FP_SECTORS];
+
+	__u8 padding[2864];
 } __attribute__((packed));
 
 DLOG_STATIC_ASSERT(sizeof(struct dlog_superblock) == DLOG_SB_SIZE);

@@ -54,8 +54,12 @@ struct Superblock {
 	std::uint64_t time_floor_ns = 0;
 	std::uint64_t clean_seq = 0;
 	std::uint64_t merge_target_seq = 0;
+	// With DLOG_SBF_MERGE_SAMPLES: the sample sectors' checksums before the
+	// merge ([0]) and after it ([1]); all zero otherwise.
+	std::array<std::array<std::uint32_t, DLOG_FP_SECTORS>, 2> merge_samples{};
 
 	bool merging() const { return flags & DLOG_SBF_MERGING; }
+	bool has_merge_samples() const { return flags & DLOG_SBF_MERGE_SAMPLES; }
 	std::uint64_t block_sectors() const { return meta_block_size >> DLOG_SECTOR_SHIFT; }
 	std::uint32_t slots_per_block() const { return dlog_slots_per_block(meta_block_size); }
 	// Ring slot and first sector of the metadata block with ring index i.
@@ -112,8 +116,14 @@ void write_superblock(Device &delta, Superblock &sb, unsigned &copy);
 
 // Origin identity (3.1).
 std::uint32_t origin_fingerprint(const Device &origin);
+// The origin's sample blocks, one after the other (DLOG_FP_SAMPLES of
+// DLOG_FP_SAMPLE_SIZE bytes), and the checksum of each of their sectors.
+std::vector<std::byte> origin_samples(const Device &origin);
+std::array<std::uint32_t, DLOG_FP_SECTORS> sample_sector_csums(std::span<const std::byte> samples);
 // Throws OriginMismatchError if origin is not the superblock's origin (size,
-// logical block size, fingerprint unless MERGING).
+// logical block size, fingerprint; while MERGING, each sample sector as it
+// was before the merge or as the merge leaves it, unchecked without
+// MERGE_SAMPLES).
 void check_origin(const Superblock &sb, const Device &origin);
 // Throws GeometryError if the delta no longer fits the superblock (smaller
 // than at format, logical block larger than a metadata block).
