@@ -56,6 +56,15 @@ dmsetup resume box
 fio --name=reader --filename="$dev" --rw=randread --bs=4k --direct=1 --time_based --runtime=600 \
 	--rate_iops=200 --output=/dev/null >/dev/null 2>&1 &
 reader=$!
+# fio takes a while to start under emulation: the merge must start busy.
+reads() { awk '{ print $1 }' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname box)/stat"; }
+first=$(reads)
+i=0
+while [ $(($(reads) - first)) -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+	[ $i -lt 600 ] || fail "the reader never started"
+done
 
 deltalogctl merge box --until @m --yes --wait >/tmp/out 2>&1 &
 pid=$!
