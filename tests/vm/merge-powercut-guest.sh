@@ -50,7 +50,7 @@
 # nothing (0 fatal, 0 warnings); the superblock has merged seq M, no MERGING;
 # a reactivation shows merged seq M.
 #
-# Disks: /dev/vdb holds the origin (its first 64 MiB), /dev/vdc the delta (its
+# Disks: /dev/vdb holds the origin (its first 32 MiB), /dev/vdc the delta (its
 # first 128 MiB), /dev/vdd the acknowledgements (from sector 0) and, at
 # 8 MiB, what boot 2 needs (key=value lines: M, the origin's and the view's
 # sha256, the number of files acknowledged before M).
@@ -61,7 +61,7 @@ load=${2:-}
 phase=${3:-}
 when=${4:-}
 
-origin_size=131072			# sectors: 64 MiB
+origin_size=65536			# sectors: 32 MiB
 delta_size=262144			# sectors: 128 MiB
 origin=/dev/mapper/dlorigin
 delta=/dev/mapper/dldelta
@@ -71,7 +71,7 @@ acks=/dev/vdd
 info_at=$((8 << 20))			# where boot 1 leaves what boot 2 needs
 rate=4096				# merge_rate, KiB/s
 origin_delay=500			# ms: boot 1 delays the merge's origin writes
-region=4096				# first block (4 KiB) of the raw region (16 MiB)
+region=256				# first block (4 KiB) of the raw region (1 MiB)
 NB=512					# blocks in the raw region (2 MiB)
 K=8					# writes per fsync
 W0=$((NB + NB / 2))			# region writes before the mark
@@ -165,11 +165,11 @@ prepare() {
 # region writes 0..W0-1, all fsync'd and acknowledged.
 raw_before_mark() {
 	fio --name=before-mark --filename="$dev" --rw=randwrite --ioengine=psync --direct=1 \
-		--bssplit=4k/40:16k/30:64k/20:256k/10 --offset=20M --size=44M --io_size=24M \
+		--bssplit=4k/40:16k/30:64k/20:256k/10 --offset=4M --size=28M --io_size=24M \
 		--randrepeat=0 --refill_buffers --eta=never --output=/tmp/fio.out ||
 		{ cat /tmp/fio.out >&2; fail "fio before the mark"; }
-	blkdiscard -o $((24 << 20)) -l $((1 << 20)) "$dev"
-	blkdiscard -z -o $((40 << 20)) -l $((512 << 10)) "$dev"
+	blkdiscard -o $((8 << 20)) -l $((1 << 20)) "$dev"
+	blkdiscard -z -o $((20 << 20)) -l $((512 << 10)) "$dev"
 	writer_cmds 0 "$W0" >/tmp/writer0.cmds
 	xfs_io -d "$dev" </tmp/writer0.cmds >/tmp/writer0.out 2>&1 ||
 		{ cat /tmp/writer0.out >&2; fail "region writes before the mark"; }
