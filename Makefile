@@ -4,7 +4,9 @@
 #   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel
 #   make demo       the scripted tour, in the VM
 #   make bench      fio in the VM: dm-deltalog against dm-linear, dm-snapshot,
-#                   dm-thin (not part of check; BENCH_ARGS=--quick: a short run)
+#                   dm-thin; its online merge against a raw copy and
+#                   snapshot-merge (not part of check; BENCH_ARGS=--quick: a
+#                   short run, BENCH_ARGS=--merge-only: the merge part alone)
 #   make install    deltalogctl, docs, and the module source for DKMS
 #   make deps       install build and test dependencies (Debian 12, as root)
 

@@ -382,4 +382,6 @@ main()
 	echo "@bench-done"
 }
 
-main
+# BENCH_FIO=0 (tests/bench/run --merge-only): only the merge benchmark,
+# which tests/bench/run appends after this file (tests/bench/merge.sh).
+[ "${BENCH_FIO:-1}" = 0 ] || main
