@@ -257,6 +257,18 @@ keeper() {
 	keeper_pid=$!
 }
 
+# wait_keeper: fio starts slowly under emulation; wait until it reads.
+wait_keeper() {
+	stat=/sys/block/$(dmsetup info -c --noheadings -o blkdevname dl)/stat
+	i=0
+	r0=$(awk '{ print $1 }' "$stat")
+	while sleep 0.2; r=$(awk '{ print $1 }' "$stat"); [ $((r - r0)) -lt 5 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 150 ] || { cat /tmp/keeper.out >&2; fail "the keeper (fio) does not read"; }
+		r0=$r
+	done
+}
+
 # slow_origin: the origin's writes (the merge's) wait origin_delay ms in
 # dm-delay, so that a merge takes a second or more even when a stall of the
 # keeper lets it run at full speed (the copy has at most 8 MiB in flight);
@@ -370,6 +382,7 @@ boot_cut() {
 	rm -f /tmp/reader.bad
 	reader &
 	slow_origin
+	wait_keeper
 	echo "status before the merge: $(dmsetup status dl)"
 	dmsetup message dl 0 merge "$M"
 	cut_power
