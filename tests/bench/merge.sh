@@ -335,14 +335,18 @@ run_fg()
 	fi
 	summary=$(fio_summary /tmp/fg.json)
 	rm -f /tmp/fg.json
-	local merge= w total
+	local merge= w total end
 	if [ "$4" != alone ]; then
 		# Blocks copied from a to b, or to the merge's end if that came
 		# first (nothing measured if it ended before a).
 		w=$(grep '^@merge-time' /tmp/time.log)
-		total=$(field "$w" copy_blocks)
-		[ "$running" = 1 ] || { b=$(field "$w" end) cb=$total/$total; }
-		[ "${ca#*/}" != 0 ] || ca=$total/$total
+		total=$(field "$w" copy_blocks) end=$(field "$w" end)
+		[ "$running" = 1 ] || { b=$end cb=$total/$total; }
+		if awk -v e="$end" -v a="$a" 'BEGIN { exit !(e <= a) }'; then
+			a=0 b=0 ca=0/0 cb=0/0	# done before fio measured: no rate
+		elif [ "${ca#*/}" = 0 ]; then
+			ca=0/$total		# still reading the log at a
+		fi
 		merge="merge_running_at_end=$running merge_a=$a merge_b=$b copied_a=${ca%/*} copied_b=${cb%/*}"
 		merge="$merge merge_total=$total merge_s=$(field "$w" seconds)"
 	fi
