@@ -12,10 +12,10 @@
  * 2. Scan: read the log from meta_tail up to the first record after the
  *    target into a private index of the state at the target, and on to
  *    the end of that block group (see below).
- * 3. Copy: walk that index in origin order, one kcopyd job per extent
- *    (adjacent versions contiguous in the ring are one extent already),
- *    several MiB in flight, zeroes for ZERO extents; at most merge_rate
- *    KiB/s while the device is in use.
+ * 3. Copy (deltalog-merge-copy.c): walk that index in origin order, in
+ *    chunks of up to 1 MiB read from the ring and written to the origin,
+ *    8 MiB in flight, zeroes for ZERO extents; at most merge_rate KiB/s
+ *    while the device is in use.
  * 4. Finish: flush the origin, then write the superblock (merged_seq,
  *    meta_tail, fingerprint, MERGING cleared). Only then is log space
  *    freed: index extents whose data lies in the freed part of the ring are
@@ -40,26 +40,12 @@
  * cancelled.
  */
 #include <linux/dm-io.h>
-#include <linux/dm-kcopyd.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "deltalog.h"
-
-/* Copies in flight: at most this many jobs and sectors (8 MiB). */
-#define DELTALOG_MERGE_JOBS		256
-#define DELTALOG_MERGE_INFLIGHT		(16384u)
-/* One job copies at most this much (1 MiB), so progress moves. */
-#define DELTALOG_MERGE_JOB_SECTORS	2048u
-/* Foreground I/O seen this recently means the device is in use. */
-#define DELTALOG_MERGE_BUSY_MS		100
-
-struct deltalog_merge_job {
-	struct deltalog_c *dc;
-	u64 sectors;
-};
 
 /* What the scan of the log found (step 2). */
 struct deltalog_merge_scan {
@@ -355,149 +341,6 @@ static int deltalog_merge_scan(struct deltalog_c *dc, struct deltalog_merge_plan
 }
 
 /*----------------------------------------------------------------
- * Step 3: copy
- *--------------------------------------------------------------*/
-
-static void deltalog_merge_copied(int read_err, unsigned long write_err, void *context)
-{
-	struct deltalog_merge_job *job = context;
-	struct deltalog_c *dc = job->dc;
-	struct deltalog_merge *m = deltalog_m(dc);
-	unsigned long flags;
-
-	if (read_err || write_err) {
-		if (!READ_ONCE(m->error))
-			WRITE_ONCE(m->error, -EIO);
-	} else {
-		spin_lock_irqsave(&dc->lock, flags);
-		m->copied += job->sectors;
-		spin_unlock_irqrestore(&dc->lock, flags);
-	}
-	atomic64_sub(job->sectors, &m->in_flight_sectors);
-	kfree(job);
-	if (atomic_dec_return(&m->in_flight) < DELTALOG_MERGE_JOBS)
-		wake_up(&m->wait);
-}
-
-static bool deltalog_merge_has_room(struct deltalog_merge *m)
-{
-	return atomic_read(&m->in_flight) < DELTALOG_MERGE_JOBS &&
-	       atomic64_read(&m->in_flight_sectors) < DELTALOG_MERGE_INFLIGHT;
-}
-
-/*
- * Copying paced to merge_rate while the device is in use: the sectors sent
- * since start may not run ahead of the rate; credit (time the copy fell
- * behind) is kept for at most a second, and an idle device resets it.
- */
-struct deltalog_pace {
-	unsigned long start;
-	u64 sectors;
-};
-
-static void deltalog_merge_pace(struct deltalog_c *dc, struct deltalog_pace *pace, u64 sectors)
-{
-	struct deltalog_merge *m = deltalog_m(dc);
-	unsigned long busy_until, due;
-
-	for (;;) {
-		busy_until = READ_ONCE(dc->last_io) + msecs_to_jiffies(DELTALOG_MERGE_BUSY_MS);
-		if (!dc->merge_rate || READ_ONCE(m->stop) || READ_ONCE(dc->room_waiters.head) ||
-		    time_after(jiffies, busy_until)) {
-			pace->start = jiffies;
-			pace->sectors = 0;
-			break;
-		}
-		/* When the sectors sent so far are due at merge_rate (KiB/s). */
-		due = pace->start + msecs_to_jiffies(div_u64(pace->sectors * 1000,
-							     2ull * dc->merge_rate));
-		if (time_after(jiffies, due + HZ)) {
-			pace->start = jiffies - HZ;
-			pace->sectors = 0;
-			break;
-		}
-		if (!time_before(jiffies, due))
-			break;
-		msleep(min_t(unsigned int, jiffies_to_msecs(due - jiffies) + 1, 20));
-	}
-	pace->sectors += sectors;
-}
-
-/* Copy sectors [sector, sector + len) of extent e to the origin. */
-static int deltalog_merge_copy_one(struct deltalog_c *dc, const struct deltalog_extent *e,
-				   sector_t sector, u64 len)
-{
-	struct deltalog_merge *m = deltalog_m(dc);
-	struct dm_io_region from, to;
-	struct deltalog_merge_job *job;
-	u64 off;
-
-	job = kmalloc(sizeof(*job), GFP_NOIO);
-	if (!job)
-		return -ENOMEM;
-	job->dc = dc;
-	job->sectors = len;
-
-	to.bdev = dc->origin->bdev;
-	to.sector = sector;
-	to.count = len;
-
-	atomic_inc(&m->in_flight);
-	atomic64_add(len, &m->in_flight_sectors);
-	if (e->kind == DLOG_REC_ZERO) {
-		dm_kcopyd_zero(m->kc, 1, &to, 0, deltalog_merge_copied, job);
-		return 0;
-	}
-	div64_u64_rem(e->data_off + (sector - e->start), dc->sb.data_sectors, &off);
-	from.bdev = dc->delta->bdev;
-	from.sector = dc->sb.data_start + off;
-	from.count = len;
-	dm_kcopyd_copy(m->kc, &from, 1, &to, 0, deltalog_merge_copied, job);
-	return 0;
-}
-
-/*
- * Copy every extent of the state at the target, in origin order. Returns
- * 0, -EINTR if asked to stop, or an error; waits for every copy it started.
- */
-static int deltalog_merge_copy(struct deltalog_c *dc, struct deltalog_merge_plan *p)
-{
-	struct deltalog_merge *m = deltalog_m(dc);
-	struct deltalog_pace pace = { .start = jiffies };
-	struct deltalog_extent e;
-	sector_t sector = 0;
-	int r = 0;
-
-	while (!r && deltalog_index_find(&p->ix, sector, &e)) {
-		sector = e.start;
-		while (!r && sector < e.start + e.len) {
-			u64 off, len = min_t(u64, e.start + e.len - sector,
-					     DELTALOG_MERGE_JOB_SECTORS);
-
-			/* A job never crosses the end of the data ring. */
-			if (e.kind == DLOG_REC_WRITE) {
-				div64_u64_rem(e.data_off + (sector - e.start),
-					      dc->sb.data_sectors, &off);
-				len = min(len, dc->sb.data_sectors - off);
-			}
-			deltalog_merge_pace(dc, &pace, len);
-			wait_event(m->wait, deltalog_merge_has_room(m));
-			if (READ_ONCE(m->stop))
-				r = -EINTR;
-			else if (READ_ONCE(m->error))
-				r = m->error;
-			else
-				r = deltalog_merge_copy_one(dc, &e, sector, len);
-			sector += len;
-		}
-	}
-	wait_event(m->wait, !atomic_read(&m->in_flight));
-	if (!r && READ_ONCE(m->error))
-		r = m->error;
-	return r;
-}
-
-/*----------------------------------------------------------------
  * Step 4: finish
  *--------------------------------------------------------------*/
 
@@ -681,7 +524,7 @@ static void deltalog_merge_work(struct work_struct *work)
 		spin_lock_irqsave(&dc->lock, flags);
 		m->total = total;
 		spin_unlock_irqrestore(&dc->lock, flags);
-		r = deltalog_merge_copy(dc, p);
+		r = deltalog_merge_copy(dc, &p->ix);
 	}
 	deltalog_index_destroy(&p->ix);
 	if (!r)
@@ -717,23 +560,18 @@ static void deltalog_merge_work(struct work_struct *work)
 int deltalog_merge_init(struct deltalog_c *dc)
 {
 	struct deltalog_merge *m = deltalog_m(dc);
+	int r;
 
 	INIT_WORK(&m->work, deltalog_merge_work);
 	init_waitqueue_head(&m->wait);
-	atomic_set(&m->in_flight, 0);
-	atomic64_set(&m->in_flight_sectors, 0);
+	r = bioset_init(&m->bs, 64, 0, BIOSET_NEED_BVECS);
+	if (r)
+		return r;
 
 	m->wq = alloc_workqueue("kdeltalog-merge/%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 1,
 				deltalog_name(dc));
 	if (!m->wq)
 		return -ENOMEM;
-	m->kc = dm_kcopyd_client_create(NULL);
-	if (IS_ERR(m->kc)) {
-		int r = PTR_ERR(m->kc);
-
-		m->kc = NULL;
-		return r;
-	}
 	return 0;
 }
 
@@ -747,10 +585,7 @@ void deltalog_merge_exit(struct deltalog_c *dc)
 		destroy_workqueue(m->wq);
 		m->wq = NULL;
 	}
-	if (m->kc) {
-		dm_kcopyd_client_destroy(m->kc);
-		m->kc = NULL;
-	}
+	bioset_exit(&m->bs);
 }
 
 /* Start (or continue) a merge up to target. Under nothing; checks done by the caller. */

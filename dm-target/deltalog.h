@@ -9,6 +9,7 @@
  * deltalog-write.c	the I/O path: reads, writes, discards, flushes, completions
  * deltalog-journal.c	records in memory, metadata block commits, durability
  * deltalog-merge.c	online merge: copy the state at a seq into the origin
+ * deltalog-merge-copy.c the merge's copy: ring to origin in 1 MiB chunks
  * deltalog-io.c	synchronous I/O on the origin and the delta
  *
  * On-disk structures come from <deltalog/format.h>; they are converted to the
@@ -189,7 +190,7 @@ enum deltalog_merge_phase {
 struct deltalog_merge {
 	struct workqueue_struct *wq;
 	struct work_struct work;
-	struct dm_kcopyd_client *kc;
+	struct bio_set bs;		/* the copy's bios */
 
 	u64 target;			/* under dc->lock */
 	enum deltalog_merge_phase phase;	/* under dc->lock */
@@ -199,10 +200,7 @@ struct deltalog_merge {
 	u64 total;			/* sectors to copy, under dc->lock */
 	u64 copied;			/* sectors copied, under dc->lock */
 
-	/* Copies in flight (kcopyd callbacks). */
-	atomic_t in_flight;
-	atomic64_t in_flight_sectors;
-	wait_queue_head_t wait;
+	wait_queue_head_t wait;		/* the copy's bios end; stop */
 	int error;			/* first copy error, then fixed */
 };
 
@@ -358,6 +356,9 @@ void deltalog_merge_oldest(struct deltalog_c *dc);
 void deltalog_merge_cancel(struct deltalog_c *dc);
 void deltalog_merge_pause(struct deltalog_c *dc);
 void deltalog_merge_resume(struct deltalog_c *dc);
+
+/* deltalog-merge-copy.c */
+int deltalog_merge_copy(struct deltalog_c *dc, struct deltalog_index *ix);
 int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to);
 
 /* deltalog-target.c */
