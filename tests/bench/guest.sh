@@ -112,12 +112,13 @@ fio_summary()
 
 # --- backing devices -------------------------------------------------------
 
-# null_dev NAME MIB CACHE_MIB: a memory-backed null_blk device /dev/NAME with
+# null_dev NAME MIB CACHE_MIB [NS]: a memory-backed null_blk device /dev/NAME with
 # discard (which frees its memory). A write cache makes it take flushes
 # (without one the block layer drops them before they reach any stack); as
 # large as the device, it never evicts: a flush moves what was written since
 # the last one from the cache to the backing store. With a cache, every write
-# after a flush allocates a cache page, so only fsync4k uses one.
+# after a flush allocates a cache page, so only fsync4k uses one. With NS,
+# every request completes NS nanoseconds after it arrives (a timer).
 null_dev()
 {
 	local d=/sys/kernel/config/nullb/$1
@@ -127,6 +128,10 @@ null_dev()
 	echo 1 >"$d/discard"
 	echo 512 >"$d/blocksize"
 	echo "$3" >"$d/cache_size"
+	if [ -n "${4:-}" ]; then
+		echo 2 >"$d/irqmode"
+		echo "$4" >"$d/completion_nsec"
+	fi
 	echo 1 >"$d/power"
 	[ -b "/dev/$1" ] || return 1
 }

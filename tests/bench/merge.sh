@@ -53,8 +53,9 @@
 : "${MERGE_FG_MODES:=alone rate-default rate-0}"
 : "${MERGE_FG_RUNTIME:=5}"
 : "${MERGE_NULL_FG_LOG:=rand:128}" "${MERGE_VIRTIO_FG_LOG:=seq:256}"
-# null_blk sizes (MiB).
+# null_blk sizes (MiB); the latency regime's time per request (ns).
 : "${MERGE_NULL_ORIGIN_MIB:=512}" "${MERGE_NULL_DELTA_MIB:=1024}" "${MERGE_NULL_COW_MIB:=512}"
+: "${MERGE_LATENCY_NS:=100000}"
 
 uptime_s() { read -r up _ </proc/uptime && echo "$up"; }
 # sub A B: A - B, 3 decimals.
@@ -85,17 +86,19 @@ fill() # DEV [MIB]
 m_regime_setup()
 {
 	case $1 in
-	null)
+	null | latency)
+		local ns=
+		[ "$1" = null ] || ns=$MERGE_LATENCY_NS
 		modprobe null_blk nr_devices=0 || fail "modprobe null_blk"
 		m_null_teardown
-		null_dev nullb0 "$MERGE_NULL_ORIGIN_MIB" 0 &&
-			null_dev nullb1 "$MERGE_NULL_DELTA_MIB" 0 &&
-			null_dev nullb2 "$MERGE_NULL_COW_MIB" 0 || fail "cannot create null_blk devices"
+		null_dev nullb0 "$MERGE_NULL_ORIGIN_MIB" 0 $ns &&
+			null_dev nullb1 "$MERGE_NULL_DELTA_MIB" 0 $ns &&
+			null_dev nullb2 "$MERGE_NULL_COW_MIB" 0 $ns || fail "cannot create null_blk devices"
 		O=/dev/nullb0 D=/dev/nullb1 C=/dev/nullb2
 		FG_LOG=$MERGE_NULL_FG_LOG
 		# Filled whole: no timed write allocates null_blk memory (the
 		# origin gets the merges and copies, the delta fio's writes).
-		say "merge null: filling $O and $D"
+		say "merge $1: filling $O and $D"
 		fill "$O"
 		fill "$D"
 		;;
@@ -376,7 +379,7 @@ merge_main()
 	command -v dlog-bench >/dev/null || fail "dlog-bench is not in the VM (build/cmake/bin)"
 	for regime in $MERGE_REGIMES; do
 		m_regime_setup "$regime"
-		echo "@merge-regime regime=$regime origin=$O delta=$D cow=$C sectors=$NSECT fg_log=$FG_LOG"
+		echo "@merge-regime regime=$regime origin=$O delta=$D cow=$C sectors=$NSECT fg_log=$FG_LOG latency_ns=$([ "$regime" = latency ] && echo "$MERGE_LATENCY_NS" || echo 0)"
 		round=1
 		while [ "$round" -le "$MERGE_ROUNDS" ]; do
 			for kind in $MERGE_PHASES; do
@@ -401,7 +404,7 @@ merge_main()
 			done
 			round=$((round + 1))
 		done
-		[ "$regime" = null ] && m_null_teardown
+		[ "$regime" = virtio ] || m_null_teardown
 	done
 	echo "@merge-done"
 }
