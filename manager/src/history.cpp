@@ -53,6 +53,15 @@ std::string describe(const HistorySummary &h)
 			   local_time(h.oldest_ns), local_time(h.newest_ns));
 }
 
+std::optional<deltalog::Record> newest_mark(const deltalog::LogState &log)
+{
+	const std::vector<deltalog::Record> live = log.live();
+	for (auto it = live.rbegin(); it != live.rend(); ++it)
+		if (it->kind == deltalog::RecordKind::mark)
+			return *it;
+	return std::nullopt;
+}
+
 std::vector<std::string> mark_labels(const deltalog::LogState &log)
 {
 	std::vector<std::string> labels;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ HistorySummary summarize(const deltalog::LogState &log, std::uint64_t after = 0,
 // "12 records (8.0 MiB of writes, 1.0 MiB zeroed or discarded, 2 marks) from
 // 2026-11-23 09:30:01 to 2026-11-23 09:36:12"
 std::string describe(const HistorySummary &h);
+
+// The newest live mark, whatever its label; nullopt when there is none.
+std::optional<deltalog::Record> newest_mark(const deltalog::LogState &log);
 
 // The labels of the live marks, newest first, each once.
 std::vector<std::string> mark_labels(const deltalog::LogState &log);

@@ -84,3 +84,23 @@ TEST(CtlHistory, MarkLabelsEachOnceWhereTheNewestIs)
 	e.w().sync();
 	EXPECT_EQ(mark_labels(e.recover()), (std::vector<std::string>{"a", "c"}));
 }
+
+TEST(CtlHistory, NewestMarkWhateverItsLabel)
+{
+	dlt::Env e;
+	EXPECT_FALSE(newest_mark(e.recover()));
+	write_history(e);	// mark b was rolled back: a is the newest
+	auto m = newest_mark(e.recover());
+	ASSERT_TRUE(m);
+	EXPECT_EQ(m->label, "a");
+	EXPECT_EQ(m->seq, 2u);
+	e.w().append_mark("z");
+	e.w().append_write(0, dlt::pattern(4096, 3));
+	e.w().append_mark("a");
+	e.w().append_write(0, dlt::pattern(4096, 4));
+	e.w().sync();
+	m = newest_mark(e.recover());
+	ASSERT_TRUE(m);
+	EXPECT_EQ(m->label, "a");
+	EXPECT_EQ(m->seq, 9u);
+}

@@ -1,9 +1,13 @@
 // deltalogctl activate NAME ORIGIN DELTA [--on-full ...] [--commit-ms MS]
+//                      [--rollback-to T | --rollback-all]
+#include "activation_rollback.hpp"
 #include "base/command.hpp"
 #include "base/lock.hpp"
 #include "base/errors.hpp"
 #include "base/output.hpp"
+#include "history.hpp"
 #include "protect.hpp"
+#include "timespec.hpp"
 
 #include "deltalog/device.hpp"
 #include "deltalog/errors.hpp"
@@ -19,6 +23,43 @@ namespace {
 void declare(po::options_description &options)
 {
 	declare_target_options(options);
+	options.add_options()
+		("rollback-to", po::value<std::string>()->value_name("T"),
+		 "first roll the log back to T, before anything can use the device")
+		("rollback-all", po::bool_switch(),
+		 "first throw away all the history in the log: the device starts as the origin");
+}
+
+// --rollback-to T, --rollback-all: what to roll back to before activating
+// (nullopt inside: all the history); nullopt when neither is given.
+std::optional<std::optional<TimeSpec>> rollback_request(const Args &args, std::uint64_t now)
+{
+	const auto to = args.opt("rollback-to");
+	if (to && args.flag("rollback-all"))
+		throw UsageError("--rollback-to and --rollback-all exclude each other");
+	if (to)
+		return std::optional<TimeSpec>(parse_time_spec(*to, now));
+	if (args.flag("rollback-all"))
+		return std::optional<TimeSpec>();
+	return std::nullopt;
+}
+
+// The rollback before activation: the log read read-write, the target
+// resolved in it, what goes said, and done (no question: the boot policy
+// or the person who typed the option asked for it).
+void roll_back_first(const std::string &name, const DevicePair &devs, const std::optional<TimeSpec> &spec,
+		     std::uint64_t now)
+{
+	deltalog::Device delta =
+		deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_write);
+	const ActivationRollback plan = plan_activation_rollback(deltalog::recover(delta), spec, now, name);
+	if (!plan.undone.records) {
+		fmt::print("Nothing was written after {}: no rollback needed.\n", plan.target.description);
+		return;
+	}
+	fmt::print("Rolling {} back to {} before activating: throwing away {}.\n", name,
+		   plan.target.description, describe(plan.undone));
+	roll_back_log(delta, plan);
 }
 
 // Reads DELTA's superblock; anything but a dm-deltalog log is refused with
@@ -70,10 +111,12 @@ int run(const Args &args)
 	const CommandLock lock;
 	const std::string &name = args.pos(0);
 	const TargetOptions options = target_options(args);
+	const std::uint64_t now = wall_clock_ns();
+	const auto rollback = rollback_request(args, now);
 	require_free_name(name);
 	dm::require_deltalog(module_minimum);
 	const DevicePair devs = check_devices(args.pos(1), args.pos(2));
-	const deltalog::Superblock sb = read_log_superblock(devs, args.pos(2));
+	deltalog::Superblock sb = read_log_superblock(devs, args.pos(2));
 	check_origin_identity(devs, sb, args.pos(1));
 	{
 		// The whole log, as the kernel will read it: damage gets the
@@ -81,6 +124,10 @@ int run(const Args &args)
 		const deltalog::Device delta =
 			deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_only);
 		deltalog::recover(delta);
+	}
+	if (rollback) {
+		roll_back_first(name, devs, *rollback, now);
+		sb = read_log_superblock(devs, args.pos(2));
 	}
 	bring_up(name, devs, sb, options);
 
@@ -99,7 +146,7 @@ int run(const Args &args)
 
 extern const Command activate_command = {
 	"activate",
-	"activate NAME ORIGIN DELTA [--on-full error|merge-oldest] [--commit-ms MS]",
+	"activate NAME ORIGIN DELTA [--on-full error|merge-oldest] [--commit-ms MS] [--rollback-to T|--rollback-all]",
 	"bring up /dev/mapper/NAME over ORIGIN with the log already on DELTA",
 	R"(Activates the protected device /dev/mapper/NAME from an existing log: after
 a reboot, or after 'deltalogctl deactivate'. The device shows ORIGIN with
@@ -113,8 +160,17 @@ that are in use. If a commit (merge) was interrupted by a crash, the
 device comes up (it reads correctly) and the kernel finishes the commit in
 the background.
 
+--rollback-to T first rolls the log back to T (the forms of 'deltalogctl
+rollback'), --rollback-all throws away all the history in the log (back to
+the last commit): the device then comes up in that state. Nothing can have
+the device open yet, so this is what a boot policy uses (deltalogtab(5):
+boot=rollback, boot=rollback-to=@MARK). activate says what it throws away
+and does not ask. It refuses while a commit is unfinished, and a T that is
+not in the log; the device is then not activated.
+
 Examples:
   deltalogctl activate box /dev/sdb1 /dev/sdc1
+  deltalogctl activate lab /dev/sdb1 /dev/sdc1 --rollback-to @clean
 )",
 	{"NAME", "ORIGIN", "DELTA"},
 	declare,

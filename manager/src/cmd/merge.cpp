@@ -1,4 +1,4 @@
-// deltalogctl merge NAME --until T [--wait] [--yes]
+// deltalogctl merge NAME --until T|--newest-mark [--wait] [--yes]
 #include "base/command.hpp"
 #include "base/confirm.hpp"
 #include "base/errors.hpp"
@@ -31,7 +31,8 @@ namespace {
 void declare(po::options_description &options)
 {
 	options.add_options()
-		("until", po::value<std::string>()->value_name("T"), "commit the history up to T (required)")
+		("until", po::value<std::string>()->value_name("T"), "commit the history up to T")
+		("newest-mark", po::bool_switch(), "commit up to the newest mark, whatever its label (instead of --until)")
 		("wait", po::bool_switch(), "show progress and return when the commit is done")
 		("yes,y", po::bool_switch(), "do not ask");
 }
@@ -104,7 +105,8 @@ std::uint64_t freeze_and_mark(const std::string &name, const std::string &label)
 	return seq;
 }
 
-MergePlan plan_and_start(const std::string &name, const TimeSpec &spec, bool yes)
+// spec nullopt: up to the newest mark (--newest-mark).
+MergePlan plan_and_start(const std::string &name, const std::optional<TimeSpec> &until, bool yes)
 {
 	const CommandLock lock;
 	const ActiveDevice dev = active_device(name);
@@ -122,6 +124,17 @@ MergePlan plan_and_start(const std::string &name, const TimeSpec &spec, bool yes
 		return deltalog::recover(delta);
 	}();
 	const std::uint64_t now = wall_clock_ns();
+	TimeSpec spec;
+	if (until) {
+		spec = *until;
+	} else if (const auto mark = newest_mark(log)) {
+		spec.kind = TimeSpec::Kind::mark;
+		spec.label = mark->label;
+		spec.text = "@" + mark->label;
+	} else {
+		fmt::print("Nothing to commit: the log of {} holds no mark.\n", name);
+		return {};
+	}
 	const ResolvedTime target = resolve_time_spec(spec, log, now, name);
 
 	const std::uint64_t unfinished = std::max(unfinished_target(dev.status),
@@ -215,9 +228,13 @@ int run(const Args &args)
 {
 	const std::string &name = args.pos(0);
 	const auto until = args.opt("until");
-	if (!until)
-		throw UsageError("--until T is required");
-	const TimeSpec spec = parse_time_spec(*until, wall_clock_ns());
+	const bool newest = args.flag("newest-mark");
+	if (until && newest)
+		throw UsageError("--until and --newest-mark exclude each other");
+	if (!until && !newest)
+		throw UsageError("--until T (or --newest-mark) is required");
+	const std::optional<TimeSpec> spec =
+		until ? std::optional<TimeSpec>(parse_time_spec(*until, wall_clock_ns())) : std::nullopt;
 	const MergePlan plan = plan_and_start(name, spec, args.flag("yes"));
 	if (!plan.seq)
 		return plan.exit_status;
@@ -231,7 +248,7 @@ int run(const Args &args)
 
 extern const Command merge_command = {
 	"merge",
-	"merge NAME --until T [--wait] [--yes]",
+	"merge NAME --until T|--newest-mark [--wait] [--yes]",
 	"commit the history up to time T into the origin, while the device is in use",
 	R"(Writes the state of /dev/mapper/NAME at T into its origin and frees that
 part of the log. Writes after T stay in the log: the device itself does not
@@ -262,9 +279,14 @@ cut, the next activation finishes the commit in the background. A commit
 past a view's point is refused while the view is open ('deltalogctl view'
 pins the history it shows).
 
+--newest-mark, instead of --until, commits up to the newest mark whatever
+its label, and does nothing (exit 0) when the log holds no mark: what the
+commit= timers of deltalogtab(5) run.
+
 Examples:
   deltalogctl merge box --until @before-upgrade
   deltalogctl merge box --until now --wait --yes
+  deltalogctl merge box --newest-mark --wait --yes
 )",
 	{"NAME"},
 	declare,
