@@ -12,23 +12,21 @@
 // library, the device-mapper device removed) exactly as deltalog-merge.c
 // computes them: the state at SEQ, versions adjacent both on the origin and
 // in the data ring as one extent, walked in origin order, one job per at
-// most K KiB (default 1024: DELTALOG_MERGE_JOB_SECTORS) that never crosses
-// the end of the data ring. One line per job:
+// most K KiB (default 1024: a chunk of deltalog-merge-copy.c) that never
+// crosses the end of the data ring. One line per job:
 //
 //   W ORIGIN_SECTOR DELTA_SECTOR SECTORS     copy from the delta
 //   Z ORIGIN_SECTOR 0 SECTORS                write zeroes
 //
 // then a line "# jobs=N sectors=S extents=E seq=SEQ" (also on stderr).
 //
-// copy: does those jobs with the same I/O pattern as the merge's dm-kcopyd
-// jobs, from userspace: O_DIRECT, Linux native AIO (io_submit), jobs started
-// in plan order while fewer than J are in flight (default 256:
-// DELTALOG_MERGE_JOBS) and fewer than I KiB (default 8192:
-// DELTALOG_MERGE_INFLIGHT); each job is read in pieces of at most B KiB
-// (default 512: dm-kcopyd's sub-job size) from SRC at DELTA_SECTOR, and each
-// piece written to DST at ORIGIN_SECTOR as soon as it has been read; the
-// pieces of a job run in parallel (dm-kcopyd runs up to 8 sub-jobs of one
-// job at a time). Then DST is flushed (fdatasync), as the merge flushes the
+// copy: does those jobs with the I/O pattern of the merge's copy, from
+// userspace: O_DIRECT, Linux native AIO (io_submit), jobs started in plan
+// order while fewer than J are in flight (default 2048: 8 chunks of 256
+// pieces) and fewer than I KiB (default 8192: 8 chunks of 1 MiB); each job
+// is read in pieces of at most B KiB (default 1024) from SRC at
+// DELTA_SECTOR, and each piece written to DST at ORIGIN_SECTOR as soon as it
+// has been read. Then DST is flushed (fdatasync), as the merge flushes the
 // origin before it moves its cursor. DST is opened O_EXCL: no stack may hold
 // it. Prints one line:
 //
@@ -515,9 +513,9 @@ int cmd_copy(const Args &a)
 {
 	if (a.count() != 3)
 		throw UsageError("expected PLAN SRC DST");
-	const std::uint64_t max_jobs = option(a, "jobs", 256);
+	const std::uint64_t max_jobs = option(a, "jobs", 2048);
 	const std::uint64_t max_sectors = option(a, "inflight-kib", 8192) * 2;
-	const std::uint64_t io_sectors = option(a, "io-kib", 512) * 2;
+	const std::uint64_t io_sectors = option(a, "io-kib", 1024) * 2;
 	const std::vector<Job> jobs = read_plan(a.pos(0));
 	Fd src(a.pos(1), O_RDONLY | O_DIRECT);
 	Fd dst(a.pos(2), O_WRONLY | O_DIRECT | O_EXCL);

@@ -43,9 +43,10 @@
 : "${MERGE_METHODS:=deltalog raw snapshot}"
 # Sequential data (MiB), random data (MiB) over the first MERGE_SPAN MiB.
 : "${MERGE_SEQ_MIB:=256}" "${MERGE_RAND_MIB:=64}" "${MERGE_SPAN_MIB:=512}"
-# The merge's limits (deltalog-merge.c) and dm-kcopyd's sub-job size: the
-# raw copy keeps to them.
-: "${MERGE_JOBS:=256}" "${MERGE_INFLIGHT_KIB:=8192}" "${MERGE_JOB_KIB:=1024}" "${MERGE_IO_KIB:=512}"
+# The merge's limits (deltalog-merge-copy.c: 8 chunks of at most 1 MiB and
+# 256 pieces in flight, a chunk read in one I/O where its data is
+# contiguous): the raw copy keeps to them.
+: "${MERGE_JOBS:=2048}" "${MERGE_INFLIGHT_KIB:=8192}" "${MERGE_JOB_KIB:=1024}" "${MERGE_IO_KIB:=1024}"
 # Foreground: workloads, modes, fio's measured time (s); the log merged
 # meanwhile, per regime (KIND:MiB, KIND seq or rand), sized so that the
 # merge outlasts fio where it can.
