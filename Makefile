@@ -7,7 +7,8 @@
 #                   dm-thin; its online merge against a raw copy and
 #                   snapshot-merge (not part of check; BENCH_ARGS=--quick: a
 #                   short run, BENCH_ARGS=--merge-only: the merge part alone)
-#   make install    deltalogctl, docs, and the module source for DKMS
+#   make install    deltalogctl, deltalog-generator, docs, and the module
+#                   source for DKMS
 #   make deps       install build and test dependencies (Debian 12, as root)
 
 BUILD   ?= build
@@ -29,6 +30,7 @@ deps:
 
 userspace: deps
 	@cmake -S . -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DDELTALOG_SBINDIR=$(PREFIX)/sbin \
 		$(if $(shell command -v clang 2>/dev/null),-DDELTALOG_FUZZ=ON) >/dev/null
 	@cmake --build $(CMAKE_BUILD) -j $(JOBS)
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace deltalogctl::tab;
@@ -263,4 +265,24 @@ TEST(DeltalogTab, ParseBootPolicy)
 	EXPECT_EQ(parse_boot_policy("rollback").kind, BootPolicy::Kind::rollback);
 	EXPECT_EQ(parse_boot_policy("rollback-to=@x").to, "@x");
 	EXPECT_THROW(parse_boot_policy("rollback-to=#12"), TabError);
+}
+
+// docs/deltalogtab.5 documents every option the parser knows, and every
+// kernel command line parameter.
+TEST(DeltalogTab, ManPageHasEveryOption)
+{
+	std::ifstream in(DLOG_TAB_MANPAGE);
+	ASSERT_TRUE(in) << DLOG_TAB_MANPAGE;
+	const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	for (const char *option : {"on\\-full=error", "commit\\-ms=", "boot=keep", "boot=rollback\\fR",
+				   "boot=rollback\\-to=@", "commit=", "mark\\-boot", "nofail", "noauto", "root",
+				   "x\\-initrd.attach", "deltalog=", "deltalog.tab=", "deltalog.entry=",
+				   "deltalog.rollback=", "deltalog.boot="})
+		EXPECT_NE(page.find(std::string(".TP\n\\fB") + option), std::string::npos) << option;
+	// And the parser knows no option the page does not list.
+	const TabContents tab = parse_tab("a /dev/a /dev/b x", "f");
+	ASSERT_EQ(tab.errors.size(), 1u);
+	EXPECT_NE(tab.errors[0].find("(known: on-full=, commit-ms=, boot=, commit=, mark-boot, nofail, noauto, root, "
+				     "x-initrd.attach)"),
+		  std::string::npos);
 }
