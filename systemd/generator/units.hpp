@@ -2,7 +2,7 @@
 // the .wants/.requires links that pull them in, as data, so that tests can
 // compare them with files kept in the tree (tests/unit/generator/).
 //
-// Per entry NAME (NAME\x2dESC: NAME escaped as `systemd-escape NAME` does):
+// Per entry NAME (in unit names escaped as `systemd-escape NAME` does):
 //   deltalog@NAME.service          activates the device (deltalogctl activate),
 //                                  applying the boot policy; ExecStop deactivates
 //   deltalog-mark-boot@NAME.service  (mark-boot) marks last-good-boot once

@@ -221,6 +221,10 @@ TEST(DeltalogTab, ContradictoryOptions)
 	EXPECT_EQ(error_of(dev + "commit=daily,boot=rollback-to=@x"),
 		  "/etc/deltalogtab:1: commit= needs boot=keep: a commit writes into the origin the history "
 		  "that boot=rollback is there to throw away");
+	EXPECT_EQ(error_of(dev + "boot=rollback,on-full=merge-oldest"),
+		  "/etc/deltalogtab:1: on-full=merge-oldest needs boot=keep: it commits the oldest history into "
+		  "the origin, which boot=rollback is there to keep as it is");
+	EXPECT_EQ(entry_of(dev + "boot=rollback,on-full=error").on_full, "error");
 	EXPECT_EQ(error_of(dev + "root,nofail"),
 		  "/etc/deltalogtab:1: root and nofail cannot go together: the system cannot start without its "
 		  "root device");

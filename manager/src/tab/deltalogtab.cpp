@@ -219,6 +219,9 @@ private:
 		if (!entry_.commit.empty() && entry_.boot.kind != BootPolicy::Kind::keep)
 			throw TabError("commit= needs boot=keep: a commit writes into the origin the history "
 				       "that boot=rollback is there to throw away");
+		if (entry_.on_full == "merge-oldest" && entry_.boot.kind != BootPolicy::Kind::keep)
+			throw TabError("on-full=merge-oldest needs boot=keep: it commits the oldest history into "
+				       "the origin, which boot=rollback is there to keep as it is");
 		if (entry_.root && entry_.nofail)
 			throw TabError("root and nofail cannot go together: the system cannot start without "
 				       "its root device");
