@@ -84,14 +84,24 @@ void write_file(const fs::path &dir, const generator::GeneratedFile &file)
 		throw fs::filesystem_error("cannot write", path, std::make_error_code(std::errc::io_error));
 }
 
+void report(const std::vector<std::string> &errors)
+{
+	for (const std::string &e : errors)
+		std::cerr << fmt::format("{}: {} (skipped)\n", me, e);
+}
+
 int run(const fs::path &dest)
 {
 	const bool initrd = in_initrd();
-	const std::string cmdline = env_or("SYSTEMD_PROC_CMDLINE", read_file("/proc/cmdline", false).value_or(""));
+	const char *cmdline_env = std::getenv("SYSTEMD_PROC_CMDLINE");
+	const std::string cmdline =
+		cmdline_env ? std::string(cmdline_env) : read_file("/proc/cmdline", false).value_or("");
 	const tab::CmdlineConfig config = tab::parse_cmdline(cmdline, initrd);
 	std::vector<std::string> errors = config.errors;
-	if (!config.enabled)
+	if (!config.enabled) {
+		report(errors);
 		return 0;
+	}
 
 	generator::GeneratorInput input;
 	input.in_initrd = initrd;
@@ -103,8 +113,7 @@ int run(const fs::path &dest)
 			tab = tab::parse_tab(*text, input.tab_path);
 	errors.insert(errors.end(), tab.errors.begin(), tab.errors.end());
 	input.entries = tab::apply_cmdline(std::move(tab.entries), config, errors);
-	for (const std::string &e : errors)
-		std::cerr << fmt::format("{}: {} (skipped)\n", me, e);
+	report(errors);
 
 	for (const generator::GeneratedFile &file : generator::generate_units(input))
 		write_file(dest, file);
