@@ -85,9 +85,12 @@ std::string activate_unit(const GeneratorInput &in, const TabEntry &e, const Nam
 	const std::string origin = *tab::device_unit(e.origin.node());
 	const std::string delta = *tab::device_unit(e.delta.node());
 	std::string u = head(in, e, fmt::format("dm-deltalog protection of {}", e.name));
+	// deltalogctl needs the module loaded; nothing else loads it early.
 	u += "DefaultDependencies=no\n"
 	     "IgnoreOnIsolate=yes\n"
-	     "After=systemd-udevd-kernel.socket\n";
+	     "After=systemd-udevd-kernel.socket\n"
+	     "Wants=modprobe@dm_deltalog.service\n"
+	     "After=modprobe@dm_deltalog.service\n";
 	u += fmt::format("BindsTo={}\nAfter={}\n", origin, origin);
 	u += fmt::format("BindsTo={}\nAfter={}\n", delta, delta);
 	u += fmt::format("Wants={}\nBefore={}\n", n.blockdev, n.blockdev);
