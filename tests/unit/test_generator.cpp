@@ -47,10 +47,21 @@ std::string replace_all(std::string text, const std::string &from, const std::st
 	return text;
 }
 
-// A fresh directory under the test's temporary directory.
+// This process's scratch directory, removed at exit.
+struct Scratch {
+	fs::path dir = fs::temp_directory_path() / ("dlog-generator-" + std::to_string(getpid()));
+	~Scratch()
+	{
+		std::error_code ec;
+		fs::remove_all(dir, ec);
+	}
+};
+const Scratch scratch;
+
+// A fresh directory in the scratch directory.
 fs::path fresh_dir(const std::string &name)
 {
-	const fs::path dir = fs::temp_directory_path() / ("dlog-generator-" + std::to_string(getpid())) / name;
+	const fs::path dir = scratch.dir / name;
 	fs::remove_all(dir);
 	fs::create_directories(dir);
 	return dir;
