@@ -2,6 +2,8 @@
 #
 #   make            module for every test kernel + userspace
 #   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel
+#   make check-boot boots a real Debian 12 system whose root dm-deltalog
+#                   protects from the initramfs on (tests/boot/run)
 #   make demo       the scripted tour, in the VM
 #   make bench      fio in the VM: dm-deltalog against dm-linear, dm-snapshot,
 #                   dm-thin; its online merge against a raw copy and
@@ -20,7 +22,7 @@ BENCH_ARGS ?=
 
 CMAKE_BUILD := $(BUILD)/cmake
 
-.PHONY: all deps userspace modules kernels check check-unit check-fuzz check-vm \
+.PHONY: all deps userspace modules kernels check check-unit check-fuzz check-vm check-boot \
 	demo bench install clean
 
 all: userspace modules
@@ -49,7 +51,12 @@ check-fuzz: userspace
 	@tools/fuzz-smoke $(CMAKE_BUILD)
 
 check-vm: all
-	@tests/vm/run-all $(foreach k,$(KERNELS),--kernel $(k))
+	@tests/vm/run-all --parallel $(foreach k,$(KERNELS),--kernel $(k))
+
+# The image (tests/boot/mkimage) is cached in build/boot/image and rebuilt
+# only when what goes into it changes.
+check-boot: all
+	@tests/boot/run
 
 demo: all
 	@tests/vm/run --kernel $(firstword $(KERNELS)) --script tests/vm/demo.sh

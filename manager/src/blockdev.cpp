@@ -312,33 +312,42 @@ bool has_delta_magic(std::span<const std::byte> copy)
 	return magic == DLOG_SB_MAGIC;
 }
 
-// libblkid does not know our format: look for the magic of either
-// superblock copy (a torn copy A must not make a log look free), read
-// directly (deltalog::Device), past the page cache.
+} // namespace
+
+std::optional<DeltaSuperblock> read_delta_superblock(const std::string &path)
+{
+	const auto dev = deltalog::Device::open(path, deltalog::Device::Access::read_only);
+	const std::uint64_t sectors = std::min<std::uint64_t>(dev.sectors(), 2 * DLOG_SB_SECTORS);
+	if (sectors < DLOG_SB_SECTORS)
+		return std::nullopt;
+	std::array<std::byte, 2 * DLOG_SB_SIZE> bytes{};
+	dev.read(0, std::span(bytes).first(sectors * DLOG_SECTOR_SIZE));
+	const auto span = std::span<const std::byte, 2 * DLOG_SB_SIZE>(bytes);
+	const bool magic_a = has_delta_magic(span.first<DLOG_SB_SIZE>());
+	const bool magic_b = sectors == 2 * DLOG_SB_SECTORS && has_delta_magic(span.last<DLOG_SB_SIZE>());
+	if (!magic_a && !magic_b)
+		return std::nullopt;
+	try {
+		return DeltaSuperblock{deltalog::choose_superblock(span).sb};
+	} catch (const deltalog::Error &) {
+		// Damaged or of another version: still ours, and still not free.
+		return DeltaSuperblock{};
+	}
+}
+
+namespace {
+
+// libblkid does not know our format: read_delta_superblock, for messages.
 std::optional<std::string> delta_signature(const std::string &path)
 {
 	try {
-		const auto dev = deltalog::Device::open(path, deltalog::Device::Access::read_only);
-		const std::uint64_t sectors = std::min<std::uint64_t>(dev.sectors(),
-								      2 * DLOG_SB_SECTORS);
-		if (sectors < DLOG_SB_SECTORS)
+		const auto delta = read_delta_superblock(path);
+		if (!delta)
 			return std::nullopt;
-		std::array<std::byte, 2 * DLOG_SB_SIZE> bytes{};
-		dev.read(0, std::span(bytes).first(sectors * DLOG_SECTOR_SIZE));
-		const auto span = std::span<const std::byte, 2 * DLOG_SB_SIZE>(bytes);
-		const bool magic_a = has_delta_magic(span.first<DLOG_SB_SIZE>());
-		const bool magic_b = sectors == 2 * DLOG_SB_SECTORS &&
-				     has_delta_magic(span.last<DLOG_SB_SIZE>());
-		if (!magic_a && !magic_b)
-			return std::nullopt;
-		try {
-			const deltalog::Superblock sb = deltalog::choose_superblock(span).sb;
-			return fmt::format("a dm-deltalog delta (created {}, origin {} sectors)",
-					   local_time(sb.format_time_ns), sb.origin_sectors);
-		} catch (const deltalog::Error &) {
-			// Damaged or of another version: still ours, and still not free.
+		if (!delta->sb)
 			return "a dm-deltalog delta";
-		}
+		return fmt::format("a dm-deltalog delta (created {}, origin {} sectors)",
+				   local_time(delta->sb->format_time_ns), delta->sb->origin_sectors);
 	} catch (const deltalog::Error &e) {
 		throw Failure(path, e.what());
 	}
@@ -695,6 +704,38 @@ std::optional<std::string> dm_name(const BlockDevice &dev, const SystemView &sys
 	if (!name || name->empty())
 		return std::nullopt;
 	return name;
+}
+
+std::vector<Holder> holders(dev_t devno, const SystemView &sys)
+{
+	std::vector<Holder> out;
+	for (const auto &holder : sorted_entries(sys_dev_dir(sys, devno) / "holders")) {
+		const fs::path dm = fs::path(sys.sys_root) / "block" / holder / "dm";
+		out.push_back({holder, read_attr(dm / "name").value_or(""), read_attr(dm / "uuid").value_or("")});
+	}
+	return out;
+}
+
+std::optional<dev_t> whole_disk(dev_t devno, const SystemView &sys)
+{
+	if (auto part = partition_info(devno, sys))
+		return part->disk;
+	return std::nullopt;
+}
+
+std::vector<dev_t> partitions(dev_t devno, const SystemView &sys)
+{
+	std::vector<dev_t> out;
+	const fs::path devdir = sys_dev_dir(sys, devno);
+	std::error_code ec;
+	for (const auto &name : sorted_entries(devdir)) {
+		if (!fs::exists(devdir / name / "partition", ec))
+			continue;
+		if (auto attr = read_attr(devdir / name / "dev"))
+			if (auto part = parse_devno(*attr))
+				out.push_back(*part);
+	}
+	return out;
 }
 
 bool same_device(const BlockDevice &a, const BlockDevice &b)

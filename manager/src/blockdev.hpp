@@ -8,6 +8,8 @@
 // than call a device free.
 #pragma once
 
+#include "deltalog/superblock.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -51,6 +53,17 @@ std::optional<std::string> signature(const BlockDevice &dev);
 // it cannot be read or libblkid fails.
 std::optional<std::string> probe_signature(const std::string &path);
 
+// Our own superblock, which libblkid does not know, read past the page
+// cache from a device or an image file: nullopt when neither copy has the
+// magic (or the file is shorter than one copy). Otherwise sb is the
+// current superblock, or nullopt when both copies are damaged or of another
+// format version: still a delta, and still not free. Throws deltalog::Error
+// when it cannot be opened or read.
+struct DeltaSuperblock {
+	std::optional<deltalog::Superblock> sb;
+};
+std::optional<DeltaSuperblock> read_delta_superblock(const std::string &path);
+
 // Erases every signature libblkid finds (superblocks and partition tables,
 // as wipefs --all does) and flushes. For create --force, after the checks.
 void wipe_signatures(const BlockDevice &dev);
@@ -79,6 +92,21 @@ void require_unused(const BlockDevice &dev, const std::string &role,
 // The dm device name of the device (dm-3 -> "box"), or nullopt for other
 // devices.
 std::optional<std::string> dm_name(const BlockDevice &dev, const SystemView &sys = {});
+
+// What holds a device (sysfs holders/): its kernel name ("dm-3", "md0")
+// and, for a dm device, its name and UUID ("" when none). Sorted by kernel
+// name; empty when the device has no sysfs entry.
+struct Holder {
+	std::string kernel_name;
+	std::string dm_name;
+	std::string dm_uuid;
+};
+std::vector<Holder> holders(dev_t devno, const SystemView &sys = {});
+
+// The disk of a partition, nullopt for anything else.
+std::optional<dev_t> whole_disk(dev_t devno, const SystemView &sys = {});
+// The partitions of a disk (none for anything else).
+std::vector<dev_t> partitions(dev_t devno, const SystemView &sys = {});
 
 // The kernel's name of a device ("sdb1", "dm-3"), from sysfs; "" if the
 // kernel shows no such device.

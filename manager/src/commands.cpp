@@ -1,4 +1,5 @@
-// The one list of deltalogctl's commands, in the order --help shows them.
+// The one list of deltalogctl's commands, in the order --help shows them,
+// and the internal ones that programs run (not shown by --help).
 #include "base/command.hpp"
 
 #include <array>
@@ -18,10 +19,12 @@ extern const Command merge_command;
 extern const Command view_command;
 extern const Command check_command;
 extern const Command dump_command;
+extern const Command udev_probe_command;
+extern const Command boot_root_command;
 
 std::span<const Command *const> commands()
 {
-	static const std::array<const Command *, 13> list = {
+	static const std::array<const Command *, 14> list = {
 		&create_command,
 		&activate_command,
 		&deactivate_command,
@@ -35,6 +38,15 @@ std::span<const Command *const> commands()
 		&view_command,
 		&check_command,
 		&dump_command,
+		&boot_root_command,
+	};
+	return list;
+}
+
+std::span<const Command *const> internal_commands()
+{
+	static const std::array<const Command *, 1> list = {
+		&udev_probe_command,
 	};
 	return list;
 }

@@ -473,6 +473,12 @@ void set_verbose(int level) { verbosity = level; }
 
 std::string device_path(const std::string &name) { return std::string(dm_dir()) + "/" + name; }
 
+bool udev_running()
+{
+	init_once();
+	return udev_mode.sync;
+}
+
 std::optional<Info> info(const std::string &name)
 {
 	begin();

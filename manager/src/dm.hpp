@@ -57,6 +57,10 @@ struct Version {
 // debug (every ioctl).
 void set_verbose(int level);
 
+// Whether udev runs and deltalogctl syncs with it (not with
+// DM_DISABLE_UDEV=1): uevents of our own are only worth sending then.
+bool udev_running();
+
 // The device NAME, or nullopt if there is no such dm device.
 std::optional<Info> info(const std::string &name);
 // Every dm device whose UUID starts with uuid_prefix, sorted by name.

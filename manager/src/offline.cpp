@@ -2,6 +2,7 @@
 
 #include "base/errors.hpp"
 #include "blockdev.hpp"
+#include "udev.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -114,6 +115,7 @@ void OfflineDevice::bring_back()
 		dm::create(name_, dev_.info.uuid.empty() ? device_uuid(sb.uuid) : dev_.info.uuid,
 			   make_target(dev_.table), dev_.info.read_only);
 		down_ = false;
+		udev::devices_changed({dev_.table.origin, dev_.table.delta});
 	} else if (suspended_) {
 		dm::resume(name_);
 		suspended_ = false;
@@ -126,6 +128,7 @@ void OfflineDevice::forget()
 	delta_.reset();
 	down_ = false;
 	signals_.reset();
+	udev::devices_changed({dev_.table.origin, dev_.table.delta});
 }
 
 OfflineDevice::~OfflineDevice()

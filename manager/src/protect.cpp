@@ -2,6 +2,7 @@
 
 #include "base/errors.hpp"
 #include "base/output.hpp"
+#include "udev.hpp"
 
 #include "deltalog/format.h"
 
@@ -100,6 +101,7 @@ void bring_up(const std::string &name, const DevicePair &devs, const deltalog::S
 	line.delta = devno_string(devs.delta.devno);
 	line.options = options;
 	dm::create(name, device_uuid(sb.uuid), make_target(line), options.view_seq.has_value());
+	udev::devices_changed({line.origin, line.delta});
 }
 
 } // namespace deltalogctl

@@ -1,6 +1,7 @@
 // The units deltalog-generator writes (see units.hpp and docs/deltalogtab.5).
 #include "generator/units.hpp"
 
+#include "tab/boot.hpp"
 #include "tab/unit_name.hpp"
 
 #include <fmt/format.h>
@@ -59,26 +60,6 @@ std::string head(const GeneratorInput &in, const TabEntry &e, const std::string 
 			   tab::specifier_escape(from_tab ? in.tab_path : std::string("/proc/cmdline")));
 }
 
-std::vector<std::string> activate_args(const TabEntry &e)
-{
-	std::vector<std::string> args{"activate", e.name, e.origin.node(), e.delta.node()};
-	if (!e.on_full.empty())
-		args.insert(args.end(), {"--on-full", e.on_full});
-	if (e.commit_ms)
-		args.insert(args.end(), {"--commit-ms", std::to_string(*e.commit_ms)});
-	switch (e.boot.kind) {
-	case BootPolicy::Kind::keep:
-		break;
-	case BootPolicy::Kind::rollback:
-		args.push_back("--rollback-all");
-		break;
-	case BootPolicy::Kind::rollback_to:
-		args.insert(args.end(), {"--rollback-to", e.boot.to});
-		break;
-	}
-	return args;
-}
-
 std::string activate_unit(const GeneratorInput &in, const TabEntry &e, const Names &n)
 {
 	const bool root = in.in_initrd && e.root;
@@ -115,7 +96,7 @@ std::string activate_unit(const GeneratorInput &in, const TabEntry &e, const Nam
 	     "TimeoutStartSec=infinity\n";
 	if (e.boot.once)
 		u += "# The boot policy comes from the kernel command line, for this boot only.\n";
-	u += fmt::format("ExecStart={}\n", command(in.deltalogctl, activate_args(e)));
+	u += fmt::format("ExecStart={}\n", command(in.deltalogctl, tab::activate_args(e)));
 	if (!in.in_initrd)
 		u += fmt::format("ExecStop={}\n", command(in.deltalogctl, {"deactivate", e.name}));
 	return u;

@@ -5,6 +5,7 @@
 
 #include "base/errors.hpp"
 #include "base/output.hpp"
+#include "fake_system.hpp"
 #include "helpers.hpp"
 
 #include <gtest/gtest.h>
@@ -27,14 +28,10 @@
 
 using namespace deltalogctl;
 namespace fs = std::filesystem;
+using dlt::FakeSystem;
+using dlt::write_text;
 
 namespace {
-
-void write_text(const std::string &path, const std::string &text)
-{
-	fs::create_directories(fs::path(path).parent_path());
-	std::ofstream(path) << text;
-}
 
 // The Failure that fn throws; fails the test if it throws none.
 Failure failure_of(const std::function<void()> &fn)
@@ -100,91 +97,6 @@ std::optional<RealDevice> real_device(bool want_open = true)
 	}
 	return found;
 }
-
-// A fake /proc/self/mountinfo, /proc/swaps and /sys in a temp dir.
-class FakeSystem {
-public:
-	FakeSystem()
-	{
-		view.mountinfo_path = dir.path("mountinfo");
-		view.swaps_path = dir.path("swaps");
-		view.sys_root = dir.path("sys");
-		mountinfo_ = "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
-			     "27 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n";
-		swaps_ = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
-		flush();
-	}
-
-	dlt::TempDir dir;
-	SystemView view;
-
-	// /sys/block/<name> and its /sys/dev/block link.
-	BlockDevice disk(const std::string &name, dev_t devno, std::uint64_t sectors = 1 << 20)
-	{
-		return add(fs::path("block") / name, name, devno, sectors);
-	}
-	BlockDevice partition(const std::string &disk, const std::string &name, dev_t devno,
-			      std::uint64_t start, std::uint64_t sectors)
-	{
-		const auto rel = fs::path("block") / disk / name;
-		write_text(sys(rel / "partition"), "1\n");
-		write_text(sys(rel / "start"), fmt::format("{}\n", start));
-		return add(rel, name, devno, sectors);
-	}
-	BlockDevice dm(const std::string &kname, dev_t devno, const std::string &name,
-		       const std::string &uuid)
-	{
-		write_text(sys(fs::path("block") / kname / "dm" / "name"), name + "\n");
-		write_text(sys(fs::path("block") / kname / "dm" / "uuid"), uuid + "\n");
-		return disk(kname, devno);
-	}
-	// holder (a kernel name) holds dev.
-	void hold(const BlockDevice &dev, const std::string &holder)
-	{
-		fs::create_directory_symlink("../../" + holder, sys(dirs_.at(dev.devno) / "holders" / holder));
-	}
-	void mount_line(const std::string &line)
-	{
-		mountinfo_ += line + "\n";
-		flush();
-	}
-	void swap_line(const std::string &line)
-	{
-		swaps_ += line + "\n";
-		flush();
-	}
-
-private:
-	std::string sys(const fs::path &rel) const { return (fs::path(view.sys_root) / rel).string(); }
-
-	BlockDevice add(const fs::path &rel, const std::string &name, dev_t devno, std::uint64_t sectors)
-	{
-		write_text(sys(rel / "dev"), devno_string(devno) + "\n");
-		write_text(sys(rel / "size"), fmt::format("{}\n", sectors));
-		write_text(sys(rel / "uevent"), fmt::format("MAJOR={}\nMINOR={}\nDEVNAME={}\nDEVTYPE=disk\n",
-							    major(devno), minor(devno), name));
-		fs::create_directories(sys(rel / "holders"));
-		fs::create_directories(sys("dev/block"));
-		fs::create_directory_symlink("../.." / rel, sys(fs::path("dev/block") / devno_string(devno)));
-		dirs_[devno] = rel;
-		BlockDevice dev;
-		dev.path = dir.path("dev-" + name);	// no such node: no exclusive-open check
-		dev.kernel_name = name;
-		dev.devno = devno;
-		dev.size_bytes = sectors * 512;
-		return dev;
-	}
-
-	void flush()
-	{
-		write_text(view.mountinfo_path, mountinfo_);
-		write_text(view.swaps_path, swaps_);
-	}
-
-	std::string mountinfo_;
-	std::string swaps_;
-	std::map<dev_t, fs::path> dirs_;
-};
 
 bool have(const char *program)
 {

@@ -25,6 +25,9 @@ const Command *find_command(const std::string &name)
 	for (const Command *c : commands())
 		if (name == c->name)
 			return c;
+	for (const Command *c : internal_commands())
+		if (name == c->name)
+			return c;
 	return nullptr;
 }
 

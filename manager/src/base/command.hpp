@@ -29,6 +29,9 @@ struct Command {
 
 // Every command, in the order `deltalogctl --help` lists them.
 std::span<const Command *const> commands();
+// Commands that other programs run (udev-probe, for the udev rules):
+// found by find_command, not listed by --help.
+std::span<const Command *const> internal_commands();
 const Command *find_command(const std::string &name);
 
 class Args {

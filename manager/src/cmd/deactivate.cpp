@@ -4,6 +4,7 @@
 #include "base/errors.hpp"
 #include "offline.hpp"
 #include "target.hpp"
+#include "udev.hpp"
 
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@ int run(const Args &args)
 	const ActiveDevice dev = active_device(name);
 	require_closed(dev, "deactivate");
 	dm::remove(name);
+	udev::devices_changed({dev.table.origin, dev.table.delta});
 	if (dev.table.options.view_seq)
 		fmt::print("Removed the view {}.\n", name);
 	else

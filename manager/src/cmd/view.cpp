@@ -5,6 +5,7 @@
 #include "protect.hpp"
 #include "target.hpp"
 #include "timespec.hpp"
+#include "udev.hpp"
 
 #include "deltalog/device.hpp"
 #include "deltalog/log.hpp"
@@ -44,6 +45,7 @@ int run(const Args &args)
 	line.options = TargetOptions{};
 	line.options.view_seq = t.seq;
 	dm::create(view_name, view_uuid(log.sb.uuid, view_name), make_target(line), true);
+	udev::devices_changed({line.origin, line.delta});
 	fmt::print("{} shows {} as it was at {}, read-only.\n"
 		   "Remove it with 'deltalogctl deactivate {}' when done; while it exists, {} cannot be "
 		   "rolled back, committed or removed.\n",
