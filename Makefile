@@ -1,7 +1,8 @@
 # dm-deltalog: top-level build. Everything lands under build/.
 #
 #   make            module for every test kernel + userspace
-#   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel
+#   make check      unit tests, fuzzer smoke run, VM scenarios on every kernel,
+#                   the boot tests
 #   make check-boot boots a real Debian 12 system whose root dm-deltalog
 #                   protects from the initramfs on (tests/boot/run)
 #   make demo       the scripted tour, in the VM
@@ -42,7 +43,7 @@ kernels: deps
 modules: kernels
 	@for k in $(KERNELS); do tools/build-module $$k || exit 1; done
 
-check: check-unit check-fuzz check-vm
+check: check-unit check-fuzz check-vm check-boot
 
 check-unit: userspace
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure -j $(JOBS)
