@@ -94,6 +94,11 @@ std::string activate_unit(const GeneratorInput &in, const TabEntry &e, const Nam
 	     "Type=oneshot\n"
 	     "RemainAfterExit=yes\n"
 	     "TimeoutStartSec=infinity\n";
+	// In the initramfs a failure ends in the emergency shell, where root
+	// may not log in to read the journal: deltalogctl's messages (what it
+	// rolled back, why it refused) go to the console too.
+	if (in.in_initrd)
+		u += "StandardOutput=journal+console\n";
 	if (e.boot.once)
 		u += "# The boot policy comes from the kernel command line, for this boot only.\n";
 	u += fmt::format("ExecStart={}\n", command(in.deltalogctl, tab::activate_args(e)));
