@@ -421,14 +421,16 @@ TEST(Writer, MergeRefusals)
 	EXPECT_THROW(env.w().merge(other, 5), OriginMismatchError);
 }
 
-TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
+namespace {
+
+// 20 writes, then a merge up to seq 15 that a power cut stops after 4
+// extents, and recovery. Returns the image at 15, taken before the merge.
+dlt::Bytes cut_merge_to_15(dlt::Env &env)
 {
-	dlt::Env env;
 	for (int i = 0; i < 20; i++)
 		env.w().append_write(static_cast<std::uint64_t>(i * 24 % 500),
 				     dlt::pattern(16 * 512, i));
 	dlt::Bytes at15 = env.image(15);
-	dlt::Bytes at20 = env.image(20);
 	MergeHooks crash;
 	crash.after_copy = [](std::size_t copied) {
 		if (copied == 4)
@@ -436,6 +438,15 @@ TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
 	};
 	EXPECT_THROW(env.w().merge(env.origin, 15, crash), std::runtime_error);
 	env.reopen();
+	return at15;
+}
+
+} // namespace
+
+TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
+{
+	dlt::Env env;
+	const dlt::Bytes at15 = cut_merge_to_15(env);
 	LogState log = env.w().log();
 	EXPECT_TRUE(log.sb.merging());
 	EXPECT_EQ(log.sb.merge_target_seq, 15u);
@@ -463,13 +474,45 @@ TEST(Writer, InterruptedMergeIsFinishedByTheNextOne)
 		EXPECT_EQ(e.reason(), RollbackError::Reason::merge_unfinished);
 	}
 	env.w().rollback(17);	// above the target: fine
-	at20 = env.image(17);
+	const dlt::Bytes at17 = env.image(17);
 	env.w().resume_merge(env.origin);
 	EXPECT_EQ(env.origin_bytes(), at15);
-	EXPECT_EQ(env.image(20), at20);
+	EXPECT_EQ(env.image(20), at17);
 	// Running it again changes nothing.
 	env.w().merge(env.origin, 15);
 	EXPECT_EQ(env.origin_bytes(), at15);
+}
+
+// What a boot with boot=rollback does after a power cut during a merge: the
+// log goes back to the merge's target, and the merge is still there to
+// resume (its target, its samples), with the records up to it intact.
+TEST(Writer, RollbackToAnUnfinishedMergesTargetKeepsTheMerge)
+{
+	dlt::Env env;
+	const dlt::Bytes at15 = cut_merge_to_15(env);
+	const Superblock cut = env.w().superblock();
+	ASSERT_TRUE(cut.merging());
+
+	env.w().rollback(15);
+	env.reopen();
+	const LogState log = env.w().log();
+	EXPECT_TRUE(log.sb.merging());
+	EXPECT_EQ(log.sb.merge_target_seq, 15u);
+	EXPECT_EQ(log.sb.merged_seq, 0u);
+	EXPECT_TRUE(log.sb.has_merge_samples());
+	EXPECT_EQ(log.sb.merge_samples, cut.merge_samples);
+	EXPECT_EQ(log.sb.origin_fingerprint, cut.origin_fingerprint);
+	EXPECT_NO_THROW(check_origin(log.sb, env.origin));
+	// 1 to 15 intact, 16 to 20 void, 21 the ROLLBACK.
+	EXPECT_EQ(live_seqs(log), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+								14, 15, 21}));
+	EXPECT_EQ(env.image(log.newest_seq()), at15);
+
+	env.w().resume_merge(env.origin);
+	EXPECT_FALSE(env.w().superblock().merging());
+	EXPECT_EQ(env.w().superblock().merged_seq, 15u);
+	EXPECT_EQ(env.origin_bytes(), at15);
+	EXPECT_EQ(env.image(env.recover().newest_seq()), at15);
 }
 
 TEST(Writer, InterruptedMergeCanBeFinishedFurther)
