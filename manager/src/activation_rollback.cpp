@@ -1,32 +1,20 @@
 // activate's rollback before activation (see activation_rollback.hpp).
 #include "activation_rollback.hpp"
 
-#include "base/errors.hpp"
+#include "rollback_floor.hpp"
 
 #include "deltalog/writer.hpp"
-
-#include <fmt/format.h>
 
 namespace deltalogctl {
 
 ActivationRollback plan_activation_rollback(const deltalog::LogState &log, const std::optional<TimeSpec> &spec,
 					    std::uint64_t now_ns, const std::string &name)
 {
-	if (log.sb.merging())
-		throw Failure(name,
-			      fmt::format("cannot roll back before activating: a commit up to #{} was interrupted "
-					  "and the origin may hold part of it",
-					  log.sb.merge_target_seq),
-			      fmt::format("Activate without rolling back (the kernel finishes the commit), then roll "
-					  "back: deltalogctl rollback {} --to T",
-					  name));
-	TimeSpec all;
-	all.kind = TimeSpec::Kind::seq;
-	all.seq = log.sb.merged_seq;
-	all.text = fmt::format("#{}", log.sb.merged_seq);
 	ActivationRollback plan;
-	plan.target = resolve_time_spec(spec ? *spec : all, log, now_ns, name);
+	plan.target = spec ? resolve_time_spec(*spec, log, now_ns, name) : rollback_floor(log, name);
+	refuse_below_unfinished_commit(log, plan.target, name, "");
 	plan.undone = summarize(log, plan.target.seq);
+	plan.unfinished_commit = unfinished_commit(log);
 	return plan;
 }
 

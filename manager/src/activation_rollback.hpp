@@ -20,13 +20,15 @@ namespace deltalogctl {
 struct ActivationRollback {
 	ResolvedTime target;
 	HistorySummary undone;	// what goes; no records: nothing to do
+	std::uint64_t unfinished_commit = 0;	// its target (rollback_floor.hpp); 0: none
 };
 
 // Where a rollback to spec goes: nullopt for all the history in the log
-// (back to the last commit, or to the origin as it was before any write).
-// Throws Failure (object name) when a commit is unfinished (the origin may
-// hold part of it: only finishing it is safe), or when spec does not
-// resolve (an unknown mark, a time before the oldest history ...).
+// (back to rollback_floor(): the target of a commit a crash interrupted,
+// which the kernel then finishes, or the last commit, or the origin as it
+// was before any write). Throws Failure (object name) when spec does not
+// resolve (an unknown mark, a time before the oldest history ...) or lies
+// before the end of an interrupted commit.
 ActivationRollback plan_activation_rollback(const deltalog::LogState &log, const std::optional<TimeSpec> &spec,
 					    std::uint64_t now_ns, const std::string &name);
 

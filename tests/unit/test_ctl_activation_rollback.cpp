@@ -73,23 +73,70 @@ TEST(CtlActivationRollback, AllGoesBackToTheLastCommitOnly)
 	EXPECT_EQ(plan.undone.records, 2u);
 }
 
-TEST(CtlActivationRollback, RefusedWhileACommitIsUnfinished)
+// A power cut during a commit up to #3 (the mark is #2, #4 comes after).
+void cut_commit_to_3(dlt::Env &e)
 {
-	dlt::Env e;
-	write_history(e);
 	deltalog::MergeHooks crash;
 	crash.after_copy = [](std::size_t) { throw std::runtime_error("power cut"); };
 	EXPECT_THROW(e.w().merge(e.origin, 3, crash), std::runtime_error);
 	e.reopen();
+	ASSERT_TRUE(e.recover().sb.merging());
+}
+
+// boot=rollback after the cut: back to the commit's target, which stays
+// there for the kernel to finish.
+TEST(CtlActivationRollback, AllGoesBackToAnInterruptedCommitsTarget)
+{
+	dlt::Env e;
+	write_history(e);
+	const auto at3 = e.image(3);
+	cut_commit_to_3(e);
+	const ActivationRollback plan = plan_activation_rollback(e.recover(), std::nullopt, far_future, "lab");
+	EXPECT_EQ(plan.target.seq, 3u);
+	EXPECT_EQ(plan.unfinished_commit, 3u);
+	EXPECT_EQ(plan.undone.records, 1u);
+	e.writer.reset();
+	roll_back_log(e.delta, plan);
+	const auto log = e.recover();
+	EXPECT_TRUE(log.sb.merging());
+	EXPECT_EQ(log.sb.merge_target_seq, 3u);
+	EXPECT_EQ(summarize(log).newest_seq, 3u);
+	EXPECT_EQ(e.image(log.newest_seq()), at3);
+	e.reopen();
+	e.w().resume_merge(e.origin);
+	EXPECT_EQ(e.origin_bytes(), at3);
+}
+
+TEST(CtlActivationRollback, ToTheEndOfAnInterruptedCommitOrLater)
+{
+	dlt::Env e;
+	write_history(e);
+	cut_commit_to_3(e);
+	const auto log = e.recover();
+	EXPECT_EQ(plan_activation_rollback(log, parse_time_spec("#3", far_future), far_future, "lab").target.seq, 3u);
+	const ActivationRollback later = plan_activation_rollback(log, parse_time_spec("#4", far_future), far_future, "lab");
+	EXPECT_EQ(later.target.seq, 4u);
+	EXPECT_EQ(later.undone.records, 0u);
+}
+
+TEST(CtlActivationRollback, RefusedBeforeTheEndOfAnInterruptedCommit)
+{
+	dlt::Env e;
+	write_history(e);
+	cut_commit_to_3(e);
 	try {
-		plan_activation_rollback(e.recover(), std::nullopt, far_future, "lab");
+		plan_activation_rollback(e.recover(), mark("clean"), far_future, "lab");
 		FAIL() << "no error";
 	} catch (const Failure &f) {
-		EXPECT_STREQ(f.what(), "cannot roll back before activating: a commit up to #3 was interrupted and "
-				       "the origin may hold part of it");
-		EXPECT_EQ(f.hint(), "Activate without rolling back (the kernel finishes the commit), then roll "
-				    "back: deltalogctl rollback lab --to T");
+		EXPECT_EQ(f.object(), "lab");
+		const std::string what = f.what();	// after the mark's local time
+		EXPECT_TRUE(what.ends_with(" (seq 2, mark clean) is before the end of an interrupted commit: the "
+					   "history up to seq 3 is being committed into the origin"))
+			<< what;
+		EXPECT_TRUE(f.hint().starts_with("The oldest state left to roll back to is ")) << f.hint();
+		EXPECT_TRUE(f.hint().ends_with(" (seq 3).")) << f.hint();
 	}
+	EXPECT_EQ(e.recover().newest_seq(), 4u);
 }
 
 TEST(CtlActivationRollback, NothingToDo)

@@ -27,7 +27,8 @@ void declare(po::options_description &options)
 		("rollback-to", po::value<std::string>()->value_name("T"),
 		 "first roll the log back to T, before anything can use the device")
 		("rollback-all", po::bool_switch(),
-		 "first throw away all the history in the log: the device starts as the origin");
+		 "first throw away all the history not committed: the device starts as the origin "
+		 "(as an interrupted commit leaves it)");
 }
 
 // --rollback-to T, --rollback-all: what to roll back to before activating
@@ -53,6 +54,10 @@ void roll_back_first(const std::string &name, const DevicePair &devs, const std:
 	deltalog::Device delta =
 		deltalog::Device::open(node_path(devs.delta), deltalog::Device::Access::read_write);
 	const ActivationRollback plan = plan_activation_rollback(deltalog::recover(delta), spec, now, name);
+	if (plan.unfinished_commit)
+		fmt::print("A commit up to #{} was interrupted: it is finished first, so the rollback goes back no "
+			   "further than #{}.\n",
+			   plan.unfinished_commit, plan.unfinished_commit);
 	if (!plan.undone.records) {
 		fmt::print("Nothing was written after {}: no rollback needed.\n", plan.target.description);
 		return;
@@ -165,8 +170,13 @@ rollback'), --rollback-all throws away all the history in the log (back to
 the last commit): the device then comes up in that state. Nothing can have
 the device open yet, so this is what a boot policy uses (deltalogtab(5):
 boot=rollback, boot=rollback-to=@MARK). activate says what it throws away
-and does not ask. It refuses while a commit is unfinished, and a T that is
-not in the log; the device is then not activated.
+and does not ask.
+
+A commit that a crash interrupted (up to seq S) counts as done: the kernel
+finishes it once the device is up. --rollback-all then goes back to S, not
+to the commit before it, and --rollback-to takes S or a later T. A T that
+is before S, or not in the log, is refused; the device is then not
+activated.
 
 Examples:
   deltalogctl activate box /dev/sdb1 /dev/sdc1

@@ -11,9 +11,6 @@
 #include "dm.hpp"
 #include "tab/boot.hpp"
 
-#include "deltalog/device.hpp"
-#include "deltalog/superblock.hpp"
-
 #include <fmt/format.h>
 
 #include <chrono>
@@ -108,22 +105,8 @@ std::optional<std::string> wait_for_devices(const TabEntry &e, unsigned seconds)
 	}
 }
 
-// True when the log on e's delta holds an unfinished commit (a merge cut
-// by a crash): no rollback then, the kernel finishes the commit first.
-bool commit_unfinished(const TabEntry &e)
+void activate(const TabEntry &e, unsigned wait_s)
 {
-	try {
-		const deltalog::Device delta =
-			deltalog::Device::open(e.delta.node(), deltalog::Device::Access::read_only);
-		return deltalog::read_superblock(delta).sb.merging();
-	} catch (const std::exception &) {
-		return false;	// activate says what is wrong with the delta
-	}
-}
-
-void activate(const TabEntry &entry, unsigned wait_s)
-{
-	TabEntry e = entry;
 	if (dm::info(e.name)) {
 		fmt::print("deltalog: {}: {} is already active\n", e.name, dm::device_path(e.name));
 		return;
@@ -132,16 +115,9 @@ void activate(const TabEntry &entry, unsigned wait_s)
 		throw Failure(e.name, fmt::format("{} did not appear within {} s", *missing, wait_s),
 			      "Check the devices of its line in " + std::string(default_tab) +
 				      " (or deltalog.entry= on the kernel command line).");
-	if (e.boot.kind != BootPolicy::Kind::keep && commit_unfinished(e)) {
-		fmt::print("deltalog: {}: a commit into its origin is unfinished (a crash during a merge): "
-			   "activating it WITHOUT the boot policy '{}'; the kernel finishes the commit, roll back "
-			   "after that with 'deltalogctl rollback'\n",
-			   e.name, policy_text(e.boot));
-		e.boot = BootPolicy{};
-	} else if (e.boot.kind != BootPolicy::Kind::keep) {
+	if (e.boot.kind != BootPolicy::Kind::keep)
 		fmt::print("deltalog: {}: boot policy: {}{}\n", e.name, policy_text(e.boot),
 			   e.boot.once ? " (from the kernel command line, for this boot)" : "");
-	}
 	std::vector<std::string> args = tab::activate_args(e);
 	const Command &cmd = *find_command(args.front());
 	args.erase(args.begin());
@@ -239,8 +215,8 @@ boot=keep as it was, boot=rollback with all its history thrown away,
 boot=rollback-to=@MARK or a one-time deltalog.rollback=T rolled back to
 that point first. It waits up to --wait seconds for the devices to appear.
 
-A log whose commit was cut by a crash is activated without the rollback
-(only finishing the commit is safe), and boot-root says so.
+A commit that a crash interrupted counts as done: boot=rollback goes back
+to its end, and the kernel finishes it (activate --rollback-all).
 
 Exit status 1 when a device could not be activated: the message says why
 and the initramfs stops there, rather than mount the unprotected origin.

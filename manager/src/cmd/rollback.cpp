@@ -6,6 +6,7 @@
 #include "base/output.hpp"
 #include "history.hpp"
 #include "offline.hpp"
+#include "rollback_floor.hpp"
 #include "timespec.hpp"
 
 #include "deltalog/writer.hpp"
@@ -34,8 +35,8 @@ int run(const Args &args)
 	const TimeSpec spec = parse_time_spec(*to, now);
 
 	OfflineDevice dev(name, "roll back");
-	dev.refuse_if_merging("roll back");
 	const ResolvedTime target = resolve_time_spec(spec, dev.log(), now, name);
+	refuse_below_unfinished_commit(dev.log(), target, name, fmt::format("deltalogctl rollback {} --to", name));
 	const HistorySummary undone = summarize(dev.log(), target.seq);
 	fmt::print("Rolling {} back to {}.\n", name, target.description);
 	if (!undone.records) {
@@ -84,8 +85,9 @@ Before it changes anything, rollback prints the time and sequence number T
 resolved to and what it will throw away, and asks unless --yes. It refuses
 while the device is mounted or open (naming the mount point), a T before
 the oldest history still in the log (committed history cannot be rolled
-back: it is in the origin), a T in the future, and any rollback while a
-view of NAME is open ('deltalogctl view').
+back: it is in the origin), a T before the end of a commit a crash
+interrupted (that history is being committed), a T in the future, and any
+rollback while a view of NAME is open ('deltalogctl view').
 
 The device is taken down for the rollback and brought back with the same
 table; it must not be in use, so unmount it first.
