@@ -9,7 +9,6 @@
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/vmalloc.h>
 
 #include "deltalog.h"
 

@@ -18,7 +18,6 @@
  */
 #include <linux/crc32c.h>
 #include <linux/math64.h>
-#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xxhash.h>

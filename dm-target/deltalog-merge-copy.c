@@ -20,7 +20,6 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/slab.h>

@@ -39,8 +39,6 @@
  * flight); resume starts an interrupted merge again, unless it was
  * cancelled.
  */
-#include <linux/dm-io.h>
-#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>

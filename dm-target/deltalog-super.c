@@ -10,7 +10,6 @@
  */
 #include <linux/crc32c.h>
 #include <linux/log2.h>
-#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
