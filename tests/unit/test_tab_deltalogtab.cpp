@@ -33,6 +33,12 @@ std::string error_of(const std::string &line)
 	return tab.errors.empty() ? std::string() : tab.errors[0];
 }
 
+// A line the parser must refuse, and its whole message (FILE:LINE first).
+struct BadLine {
+	std::string line;
+	std::string error;
+};
+
 } // namespace
 
 TEST(DeltalogTab, BlankAndCommentLinesGiveNothing)
@@ -103,134 +109,150 @@ TEST(DeltalogTab, EveryOption)
 
 TEST(DeltalogTab, FieldCount)
 {
-	EXPECT_EQ(error_of("box"), "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 1 field");
-	EXPECT_EQ(error_of("box /dev/sdb"), "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 2 fields");
-	EXPECT_EQ(error_of("box /dev/sdb /dev/sdc nofail, root"),
-		  "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 5 fields: options are one "
-		  "field, separated by commas without blanks (quote a value that has blanks)");
-	EXPECT_EQ(error_of("box LABEL=\"My Disk /dev/sdc"), "/etc/deltalogtab:1: a double quote is not closed");
+	const BadLine cases[] = {
+		{"box", "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 1 field"},
+		{"box /dev/sdb", "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 2 fields"},
+		{"box /dev/sdb /dev/sdc nofail, root",
+		 "/etc/deltalogtab:1: expected NAME ORIGIN DELTA [OPTIONS], found 5 fields: options are one "
+		 "field, separated by commas without blanks (quote a value that has blanks)"},
+		{"box LABEL=\"My Disk /dev/sdc", "/etc/deltalogtab:1: a double quote is not closed"},
+	};
+	for (const BadLine &c : cases)
+		EXPECT_EQ(error_of(c.line), c.error) << c.line;
 }
 
 TEST(DeltalogTab, BadNames)
 {
-	EXPECT_EQ(error_of("a/b /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: name 'a/b' contains '/', which device-mapper names cannot");
-	EXPECT_EQ(error_of(". /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: '.' cannot be a device name (/dev/mapper/. is a directory)");
-	EXPECT_EQ(error_of(".. /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: '..' cannot be a device name (/dev/mapper/.. is a directory)");
-	EXPECT_EQ(error_of(std::string(128, 'n') + " /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: the name is 128 bytes long; device-mapper takes at most 127");
+	const BadLine cases[] = {
+		{"a/b /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: name 'a/b' contains '/', which device-mapper names cannot"},
+		{". /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: '.' cannot be a device name (/dev/mapper/. is a directory)"},
+		{".. /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: '..' cannot be a device name (/dev/mapper/.. is a directory)"},
+		{std::string(128, 'n') + " /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: the name is 128 bytes long; device-mapper takes at most 127"},
+		{"a:b /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: name 'a:b' contains ':', which separates a name from its value on the "
+		 "kernel command line"},
+		{"-box /dev/sdb /dev/sdc",
+		 "/etc/deltalogtab:1: name '-box' starts with '-' (deltalogctl would read it as an option)"},
+		{"\"\" /dev/sdb /dev/sdc", "/etc/deltalogtab:1: the name is empty"},
+		{"a\x01 /dev/sdb /dev/sdc", "/etc/deltalogtab:1: name 'a\\x01' contains control characters"},
+	};
+	for (const BadLine &c : cases)
+		EXPECT_EQ(error_of(c.line), c.error) << c.line;
 	EXPECT_EQ(entry_of(std::string(127, 'n') + " /dev/sdb /dev/sdc").name.size(), 127u);
-	EXPECT_EQ(error_of("a:b /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: name 'a:b' contains ':', which separates a name from its value on the "
-		  "kernel command line");
-	EXPECT_EQ(error_of("-box /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: name '-box' starts with '-' (deltalogctl would read it as an option)");
-	EXPECT_EQ(error_of("\"\" /dev/sdb /dev/sdc"), "/etc/deltalogtab:1: the name is empty");
-	EXPECT_EQ(error_of("a\x01 /dev/sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: name 'a\\x01' contains control characters");
 }
 
 TEST(DeltalogTab, BadDevices)
 {
-	EXPECT_EQ(error_of("box sdb /dev/sdc"),
-		  "/etc/deltalogtab:1: ORIGIN 'sdb' is not a device: give a path under /dev, or UUID=, "
-		  "PARTUUID=, LABEL= or PARTLABEL=");
-	EXPECT_EQ(error_of("box /dev/sdb ID=12"),
-		  "/etc/deltalogtab:1: DELTA 'ID=12' is not a device: give a path under /dev, or UUID=, "
-		  "PARTUUID=, LABEL= or PARTLABEL=");
-	EXPECT_EQ(error_of("box /srv/disk.img /dev/sdc"),
-		  "/etc/deltalogtab:1: ORIGIN '/srv/disk.img' is not under /dev: it must be a block device "
-		  "(a file needs a loop device, see losetup(8))");
-	EXPECT_EQ(error_of("box /dev/../etc/x /dev/sdc"),
-		  "/etc/deltalogtab:1: ORIGIN '/dev/../etc/x' is not a plain path: no '..' components or "
-		  "control characters");
-	EXPECT_EQ(error_of("box UUID= /dev/sdc"), "/etc/deltalogtab:1: ORIGIN 'UUID=': the UUID is empty");
-	EXPECT_EQ(error_of("box /dev/sdb PARTLABEL="),
-		  "/etc/deltalogtab:1: DELTA 'PARTLABEL=': the PARTLABEL is empty");
-	EXPECT_EQ(error_of("box LABEL=\"a\x02\" /dev/sdc"),
-		  "/etc/deltalogtab:1: ORIGIN 'LABEL=a\\x02': control characters are not allowed");
-	EXPECT_EQ(error_of("box /dev/sdb /dev//sdb"),
-		  "/etc/deltalogtab:1: ORIGIN and DELTA are the same device (/dev/sdb): the log needs a "
-		  "device of its own");
-	EXPECT_EQ(error_of("box UUID=1 UUID=1"),
-		  "/etc/deltalogtab:1: ORIGIN and DELTA are the same device (UUID=1): the log needs a "
-		  "device of its own");
+	const BadLine cases[] = {
+		{"box sdb /dev/sdc",
+		 "/etc/deltalogtab:1: ORIGIN 'sdb' is not a device: give a path under /dev, or UUID=, "
+		 "PARTUUID=, LABEL= or PARTLABEL="},
+		{"box /dev/sdb ID=12",
+		 "/etc/deltalogtab:1: DELTA 'ID=12' is not a device: give a path under /dev, or UUID=, "
+		 "PARTUUID=, LABEL= or PARTLABEL="},
+		{"box /srv/disk.img /dev/sdc",
+		 "/etc/deltalogtab:1: ORIGIN '/srv/disk.img' is not under /dev: it must be a block device "
+		 "(a file needs a loop device, see losetup(8))"},
+		{"box /dev/../etc/x /dev/sdc",
+		 "/etc/deltalogtab:1: ORIGIN '/dev/../etc/x' is not a plain path: no '..' components or "
+		 "control characters"},
+		{"box UUID= /dev/sdc", "/etc/deltalogtab:1: ORIGIN 'UUID=': the UUID is empty"},
+		{"box /dev/sdb PARTLABEL=", "/etc/deltalogtab:1: DELTA 'PARTLABEL=': the PARTLABEL is empty"},
+		{"box LABEL=\"a\x02\" /dev/sdc",
+		 "/etc/deltalogtab:1: ORIGIN 'LABEL=a\\x02': control characters are not allowed"},
+		{"box /dev/sdb /dev//sdb",
+		 "/etc/deltalogtab:1: ORIGIN and DELTA are the same device (/dev/sdb): the log needs a "
+		 "device of its own"},
+		{"box UUID=1 UUID=1",
+		 "/etc/deltalogtab:1: ORIGIN and DELTA are the same device (UUID=1): the log needs a "
+		 "device of its own"},
+	};
+	for (const BadLine &c : cases)
+		EXPECT_EQ(error_of(c.line), c.error) << c.line;
 }
 
+// In these two the line is `box /dev/sdb /dev/sdc OPTIONS`: the table holds OPTIONS.
 TEST(DeltalogTab, BadOptions)
 {
 	const std::string dev = "box /dev/sdb /dev/sdc ";
-	EXPECT_EQ(error_of(dev + "nofial"),
-		  "/etc/deltalogtab:1: unknown option 'nofial' (known: on-full=, commit-ms=, boot=, commit=, "
-		  "mark-boot, nofail, noauto, root, x-initrd.attach)");
-	EXPECT_EQ(error_of(dev + "nofail,,root"),
-		  "/etc/deltalogtab:1: OPTIONS 'nofail,,root' has an empty option (two commas in a row, or one "
-		  "at an end)");
-	EXPECT_EQ(error_of(dev + "nofail,"),
-		  "/etc/deltalogtab:1: OPTIONS 'nofail,' has an empty option (two commas in a row, or one at an "
-		  "end)");
-	EXPECT_EQ(error_of(dev + "nofail,nofail"), "/etc/deltalogtab:1: option 'nofail' is given twice");
-	EXPECT_EQ(error_of(dev + "boot=keep,boot=rollback"), "/etc/deltalogtab:1: option 'boot' is given twice");
-	EXPECT_EQ(error_of(dev + "nofail=yes"),
-		  "/etc/deltalogtab:1: option 'nofail' takes no value (found 'nofail=yes')");
-	EXPECT_EQ(error_of(dev + "on-full"),
-		  "/etc/deltalogtab:1: option 'on-full' needs a value: on-full=error or on-full=merge-oldest");
-	EXPECT_EQ(error_of(dev + "on-full=merge_oldest"),
-		  "/etc/deltalogtab:1: on-full=merge_oldest: expected on-full=error or on-full=merge-oldest");
-	EXPECT_EQ(error_of(dev + "commit-ms=0"),
-		  "/etc/deltalogtab:1: commit-ms=0: expected a number of milliseconds from 1 to 60000");
-	EXPECT_EQ(error_of(dev + "commit-ms=60001"),
-		  "/etc/deltalogtab:1: commit-ms=60001: expected a number of milliseconds from 1 to 60000");
-	EXPECT_EQ(error_of(dev + "commit-ms=5s"),
-		  "/etc/deltalogtab:1: commit-ms=5s: expected a number of milliseconds from 1 to 60000");
-	EXPECT_EQ(error_of(dev + "boot="),
-		  "/etc/deltalogtab:1: option 'boot' needs a value: boot=keep, boot=rollback or "
-		  "boot=rollback-to=@MARK");
-	EXPECT_EQ(error_of(dev + "boot=reset"),
-		  "/etc/deltalogtab:1: boot=reset: expected boot=keep, boot=rollback or boot=rollback-to=@MARK");
-	EXPECT_EQ(error_of(dev + "boot=rollback-to=clean"),
-		  "/etc/deltalogtab:1: boot=rollback-to=clean: expected boot=rollback-to=@MARK, a mark's label "
-		  "after '@'");
-	EXPECT_EQ(error_of(dev + "boot=rollback-to=@"),
-		  "/etc/deltalogtab:1: boot=rollback-to=@: a mark label is 1 to 63 characters, '' has 0");
-	EXPECT_EQ(error_of(dev + "boot=rollback-to=@a+b"),
-		  "/etc/deltalogtab:1: boot=rollback-to=@a+b: mark label 'a+b' has '+': labels are letters, "
-		  "digits and ._:-");
-	EXPECT_EQ(error_of(dev + "boot=rollback-to=@" + std::string(64, 'm')),
-		  "/etc/deltalogtab:1: boot=rollback-to=@" + std::string(64, 'm') +
-			  ": a mark label is 1 to 63 characters, '" + std::string(64, 'm') + "' has 64");
-	EXPECT_EQ(error_of(dev + "commit="),
-		  "/etc/deltalogtab:1: option 'commit' needs a value: a systemd calendar spec, e.g. "
-		  "commit=daily (systemd.time(7))");
-	EXPECT_EQ(error_of(dev + "commit=100%"),
-		  "/etc/deltalogtab:1: commit=100%: a calendar spec has no '%' (see systemd.time(7), e.g. "
-		  "commit=daily or commit=\"Mon,Thu 03:00\")");
-	EXPECT_EQ(error_of(dev + "commit=Mon,Fri"),
-		  "/etc/deltalogtab:1: unknown option 'Fri' (known: on-full=, commit-ms=, boot=, commit=, "
-		  "mark-boot, nofail, noauto, root, x-initrd.attach)");
+	const BadLine cases[] = {
+		{"nofial",
+		 "/etc/deltalogtab:1: unknown option 'nofial' (known: on-full=, commit-ms=, boot=, commit=, "
+		 "mark-boot, nofail, noauto, root, x-initrd.attach)"},
+		{"nofail,,root",
+		 "/etc/deltalogtab:1: OPTIONS 'nofail,,root' has an empty option (two commas in a row, or one "
+		 "at an end)"},
+		{"nofail,",
+		 "/etc/deltalogtab:1: OPTIONS 'nofail,' has an empty option (two commas in a row, or one at an "
+		 "end)"},
+		{"nofail,nofail", "/etc/deltalogtab:1: option 'nofail' is given twice"},
+		{"boot=keep,boot=rollback", "/etc/deltalogtab:1: option 'boot' is given twice"},
+		{"nofail=yes", "/etc/deltalogtab:1: option 'nofail' takes no value (found 'nofail=yes')"},
+		{"on-full",
+		 "/etc/deltalogtab:1: option 'on-full' needs a value: on-full=error or on-full=merge-oldest"},
+		{"on-full=merge_oldest",
+		 "/etc/deltalogtab:1: on-full=merge_oldest: expected on-full=error or on-full=merge-oldest"},
+		{"commit-ms=0", "/etc/deltalogtab:1: commit-ms=0: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=60001",
+		 "/etc/deltalogtab:1: commit-ms=60001: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=5s", "/etc/deltalogtab:1: commit-ms=5s: expected a number of milliseconds from 1 to 60000"},
+		{"boot=",
+		 "/etc/deltalogtab:1: option 'boot' needs a value: boot=keep, boot=rollback or "
+		 "boot=rollback-to=@MARK"},
+		{"boot=reset",
+		 "/etc/deltalogtab:1: boot=reset: expected boot=keep, boot=rollback or boot=rollback-to=@MARK"},
+		{"boot=rollback-to=clean",
+		 "/etc/deltalogtab:1: boot=rollback-to=clean: expected boot=rollback-to=@MARK, a mark's label "
+		 "after '@'"},
+		{"boot=rollback-to=@",
+		 "/etc/deltalogtab:1: boot=rollback-to=@: a mark label is 1 to 63 characters, '' has 0"},
+		{"boot=rollback-to=@a+b",
+		 "/etc/deltalogtab:1: boot=rollback-to=@a+b: mark label 'a+b' has '+': labels are letters, "
+		 "digits and ._:-"},
+		{"boot=rollback-to=@" + std::string(64, 'm'),
+		 "/etc/deltalogtab:1: boot=rollback-to=@" + std::string(64, 'm') +
+			 ": a mark label is 1 to 63 characters, '" + std::string(64, 'm') + "' has 64"},
+		{"commit=",
+		 "/etc/deltalogtab:1: option 'commit' needs a value: a systemd calendar spec, e.g. "
+		 "commit=daily (systemd.time(7))"},
+		{"commit=100%",
+		 "/etc/deltalogtab:1: commit=100%: a calendar spec has no '%' (see systemd.time(7), e.g. "
+		 "commit=daily or commit=\"Mon,Thu 03:00\")"},
+		{"commit=Mon,Fri",
+		 "/etc/deltalogtab:1: unknown option 'Fri' (known: on-full=, commit-ms=, boot=, commit=, "
+		 "mark-boot, nofail, noauto, root, x-initrd.attach)"},
+	};
+	for (const BadLine &c : cases)
+		EXPECT_EQ(error_of(dev + c.line), c.error) << c.line;
 }
 
 TEST(DeltalogTab, ContradictoryOptions)
 {
 	const std::string dev = "box /dev/sdb /dev/sdc ";
-	EXPECT_EQ(error_of(dev + "boot=rollback,commit=daily"),
-		  "/etc/deltalogtab:1: commit= needs boot=keep: a commit writes into the origin the history "
-		  "that boot=rollback is there to throw away");
-	EXPECT_EQ(error_of(dev + "commit=daily,boot=rollback-to=@x"),
-		  "/etc/deltalogtab:1: commit= needs boot=keep: a commit writes into the origin the history "
-		  "that boot=rollback is there to throw away");
-	EXPECT_EQ(error_of(dev + "boot=rollback,on-full=merge-oldest"),
-		  "/etc/deltalogtab:1: on-full=merge-oldest needs boot=keep: it commits the oldest history into "
-		  "the origin, which boot=rollback is there to keep as it is");
+	const BadLine cases[] = {
+		{"boot=rollback,commit=daily",
+		 "/etc/deltalogtab:1: commit= needs boot=keep: a commit writes into the origin the history "
+		 "that boot=rollback is there to throw away"},
+		{"commit=daily,boot=rollback-to=@x",
+		 "/etc/deltalogtab:1: commit= needs boot=keep: a commit writes into the origin the history "
+		 "that boot=rollback is there to throw away"},
+		{"boot=rollback,on-full=merge-oldest",
+		 "/etc/deltalogtab:1: on-full=merge-oldest needs boot=keep: it commits the oldest history into "
+		 "the origin, which boot=rollback is there to keep as it is"},
+		{"root,nofail",
+		 "/etc/deltalogtab:1: root and nofail cannot go together: the system cannot start without its "
+		 "root device"},
+		{"noauto,root",
+		 "/etc/deltalogtab:1: root and noauto cannot go together: the initramfs always activates the "
+		 "root device"},
+	};
+	for (const BadLine &c : cases)
+		EXPECT_EQ(error_of(dev + c.line), c.error) << c.line;
 	EXPECT_EQ(entry_of(dev + "boot=rollback,on-full=error").on_full, "error");
-	EXPECT_EQ(error_of(dev + "root,nofail"),
-		  "/etc/deltalogtab:1: root and nofail cannot go together: the system cannot start without its "
-		  "root device");
-	EXPECT_EQ(error_of(dev + "noauto,root"),
-		  "/etc/deltalogtab:1: root and noauto cannot go together: the initramfs always activates the "
-		  "root device");
 }
 
 TEST(DeltalogTab, BadLinesAreSkippedNotFatal)

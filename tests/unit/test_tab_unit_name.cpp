@@ -64,31 +64,44 @@ const std::vector<std::string> paths = {
 	"/dev/disk/by-partlabel/root\\x2fdelta", "/dev/mapper/my-box", "/dev/.x", "/dev/ünï",
 };
 
+// A fixed case: the text and what the function under test makes of it.
+struct Case {
+	std::string in;
+	std::string out;
+};
+
 } // namespace
 
 TEST(UnitName, Escape)
 {
-	EXPECT_EQ(unit_name_escape("box"), "box");
-	EXPECT_EQ(unit_name_escape("my-box"), "my\\x2dbox");
-	EXPECT_EQ(unit_name_escape(".hidden"), "\\x2ehidden");
-	EXPECT_EQ(unit_name_escape("x."), "x.");
-	EXPECT_EQ(unit_name_escape("a/b"), "a-b");
-	EXPECT_EQ(unit_name_escape("sp ace"), "sp\\x20ace");
-	EXPECT_EQ(unit_name_escape("back\\slash"), "back\\x5cslash");
-	EXPECT_EQ(unit_name_escape("ü"), "\\xc3\\xbc");
+	const Case cases[] = {
+		{"box", "box"},
+		{"my-box", "my\\x2dbox"},
+		{".hidden", "\\x2ehidden"},
+		{"x.", "x."},
+		{"a/b", "a-b"},
+		{"sp ace", "sp\\x20ace"},
+		{"back\\slash", "back\\x5cslash"},
+		{"ü", "\\xc3\\xbc"},
+	};
+	for (const Case &c : cases)
+		EXPECT_EQ(unit_name_escape(c.in), c.out) << c.in;
 }
 
 TEST(UnitName, PathEscape)
 {
-	EXPECT_EQ(unit_name_path_escape("/"), "-");
-	EXPECT_EQ(unit_name_path_escape("/dev/sdb1"), "dev-sdb1");
-	EXPECT_EQ(unit_name_path_escape("//dev//sdb/"), "dev-sdb");
-	EXPECT_EQ(unit_name_path_escape("/dev/./sdb"), "dev-sdb");
-	EXPECT_EQ(unit_name_path_escape("/dev/disk/by-uuid/0b5e-11ab"), "dev-disk-by\\x2duuid-0b5e\\x2d11ab");
-	EXPECT_EQ(unit_name_path_escape("/dev/.x"), "dev-.x");
-	EXPECT_FALSE(unit_name_path_escape("/dev/../sdb"));
-	EXPECT_FALSE(unit_name_path_escape("dev/sdb"));
-	EXPECT_FALSE(unit_name_path_escape(""));
+	const Case cases[] = {
+		{"/", "-"},
+		{"/dev/sdb1", "dev-sdb1"},
+		{"//dev//sdb/", "dev-sdb"},
+		{"/dev/./sdb", "dev-sdb"},
+		{"/dev/disk/by-uuid/0b5e-11ab", "dev-disk-by\\x2duuid-0b5e\\x2d11ab"},
+		{"/dev/.x", "dev-.x"},
+	};
+	for (const Case &c : cases)
+		EXPECT_EQ(unit_name_path_escape(c.in), c.out) << c.in;
+	for (const char *refused : {"/dev/../sdb", "dev/sdb", ""})
+		EXPECT_FALSE(unit_name_path_escape(refused)) << refused;
 	EXPECT_EQ(device_unit("/dev/disk/by-label/My\\x20Disk"), "dev-disk-by\\x2dlabel-My\\x5cx20Disk.device");
 }
 
@@ -104,14 +117,18 @@ TEST(UnitName, SameAsSystemdEscape)
 
 TEST(UnitName, UdevEncode)
 {
-	EXPECT_EQ(udev_encode("0b5e-11ab"), "0b5e-11ab");
-	EXPECT_EQ(udev_encode("My Disk"), "My\\x20Disk");
-	EXPECT_EQ(udev_encode("root/delta"), "root\\x2fdelta");
-	EXPECT_EQ(udev_encode("a#+-.:=@_b"), "a#+-.:=@_b");
-	EXPECT_EQ(udev_encode("a\\b"), "a\\x5cb");
-	EXPECT_EQ(udev_encode("données"), "données");		// valid UTF-8 stays
-	EXPECT_EQ(udev_encode("x\xc3"), "x\\xc3");		// a broken sequence does not
-	EXPECT_EQ(udev_encode("\xe0\x80\x80"), "\\xe0\\x80\\x80");	// nor an overlong one
+	const Case cases[] = {
+		{"0b5e-11ab", "0b5e-11ab"},
+		{"My Disk", "My\\x20Disk"},
+		{"root/delta", "root\\x2fdelta"},
+		{"a#+-.:=@_b", "a#+-.:=@_b"},
+		{"a\\b", "a\\x5cb"},
+		{"données", "données"},			// valid UTF-8 stays
+		{"x\xc3", "x\\xc3"},			// a broken sequence does not
+		{"\xe0\x80\x80", "\\xe0\\x80\\x80"},	// nor an overlong one
+	};
+	for (const Case &c : cases)
+		EXPECT_EQ(udev_encode(c.in), c.out) << c.in;
 }
 
 TEST(UnitName, Specifiers)
@@ -122,14 +139,18 @@ TEST(UnitName, Specifiers)
 
 TEST(UnitName, ExecWords)
 {
-	EXPECT_EQ(exec_word("/usr/sbin/deltalogctl"), "/usr/sbin/deltalogctl");
-	EXPECT_EQ(exec_word("@last-good-boot"), "@last-good-boot");
-	EXPECT_EQ(exec_word("#12"), "\"#12\"");
-	EXPECT_EQ(exec_word("a b"), "\"a b\"");
-	EXPECT_EQ(exec_word("/dev/disk/by-label/My\\x20Disk"), "\"/dev/disk/by-label/My\\\\x20Disk\"");
-	EXPECT_EQ(exec_word("say \"hi\""), "\"say \\\"hi\\\"\"");
-	EXPECT_EQ(exec_word("50%"), "50%%");
-	EXPECT_EQ(exec_word("$HOME"), "$$HOME");
-	EXPECT_EQ(exec_word(""), "\"\"");
-	EXPECT_EQ(exec_word("it's"), "\"it's\"");
+	const Case cases[] = {
+		{"/usr/sbin/deltalogctl", "/usr/sbin/deltalogctl"},
+		{"@last-good-boot", "@last-good-boot"},
+		{"#12", "\"#12\""},
+		{"a b", "\"a b\""},
+		{"/dev/disk/by-label/My\\x20Disk", "\"/dev/disk/by-label/My\\\\x20Disk\""},
+		{"say \"hi\"", "\"say \\\"hi\\\"\""},
+		{"50%", "50%%"},
+		{"$HOME", "$$HOME"},
+		{"", "\"\""},
+		{"it's", "\"it's\""},
+	};
+	for (const Case &c : cases)
+		EXPECT_EQ(exec_word(c.in), c.out) << c.in;
 }
