@@ -54,7 +54,7 @@ check-fuzz: userspace
 check-vm: all
 	@tests/vm/run-all --parallel $(foreach k,$(KERNELS),--kernel $(k))
 
-# The image (tests/boot/mkimage) is cached in build/boot/image and rebuilt
+# The image (tests/boot/mkimage) is cached in build/boot/6.1/image and rebuilt
 # only when what goes into it changes.
 check-boot: all
 	@tests/boot/run

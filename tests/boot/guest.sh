@@ -11,6 +11,7 @@ set -u
 phase=$1
 step=$(sed -n 's/.*dltest\.step=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 data_uuid=6d1f0b6e-2a7b-4c47-9d0e-5e1a2b3c4d5e
+early_uuid=0c9e5d1a-7b3f-4e2d-8a6c-1f2e3d4c5b6a
 failed=0
 
 ok() { echo "ok: $*"; }
@@ -34,13 +35,31 @@ merged_seq()
 	deltalogctl status "$1" --json | tr -d ' \n' | grep -o '"merged":[0-9]*' | sed 's/.*://'
 }
 
-# What every boot must show: the root and /data on their protected devices,
-# /data mounted by UUID= and that UUID naming the protected device.
+# Whether the filesystem UUID leads to the device NODE, by udev's link and
+# by blkid.
+uuid_names() # UUID NODE
+{
+	[ "$(readlink -f "/dev/disk/by-uuid/$1")" = "$(readlink -f "$2")" ] &&
+		[ "$(readlink -f "$(blkid -U "$1")")" = "$(readlink -f "$2")" ]
+}
+
+dm_active() # NAME
+{
+	dmsetup info "$1" >/dev/null 2>&1
+}
+
+# What every boot must show: the root, /data and /early on their protected
+# devices, mounted by UUID= and those UUIDs naming the protected devices;
+# /early brought up by the initramfs (x-initrd.attach), not by a unit of the
+# main system.
 check_system()
 {
 	check "the root is mounted from /dev/mapper/root" \
 		test "$(findmnt -n -o SOURCE /)" = /dev/mapper/root
 	check "deltalog@data.service is active" systemctl -q is-active deltalog@data.service
+	check "x-initrd.attach: /dev/mapper/early is active" dm_active early
+	check "x-initrd.attach: the main system's generator made no unit for early" \
+		test ! -e /run/systemd/generator/deltalog@early.service
 	rules=
 	for f in /usr/lib/udev/rules.d/*deltalog* /usr/local/lib/udev/rules.d/*deltalog* \
 		/etc/udev/rules.d/*deltalog*; do
@@ -53,10 +72,13 @@ check_system()
 	check "/data is mounted from /dev/mapper/data" \
 		test "$(findmnt -n -o SOURCE /data)" = /dev/mapper/data
 	check "/data shows the origin's file" grep -qx "written before protection" /data/origin-file
-	check "UUID=$data_uuid resolves to /dev/mapper/data (not the origin)" \
-		test "$(readlink -f "/dev/disk/by-uuid/$data_uuid")" = "$(readlink -f /dev/mapper/data)"
-	check "blkid -U $data_uuid finds /dev/mapper/data" \
-		test "$(readlink -f "$(blkid -U "$data_uuid")")" = "$(readlink -f /dev/mapper/data)"
+	check "UUID=$data_uuid (by-uuid, blkid -U) is /dev/mapper/data, not the origin" \
+		uuid_names "$data_uuid" /dev/mapper/data
+	check "/early is mounted from /dev/mapper/early" \
+		test "$(findmnt -n -o SOURCE /early)" = /dev/mapper/early
+	check "/early shows the origin's file" grep -q "initramfs brings up" /early/origin-file
+	check "UUID=$early_uuid (by-uuid, blkid -U) is /dev/mapper/early, not the origin" \
+		uuid_names "$early_uuid" /dev/mapper/early
 }
 
 # Whether the oneshot UNIT ran this boot and succeeded.
@@ -75,8 +97,43 @@ early()
 {
 	case $step in
 	rollback-1) write_file /rollback-file "boot 1 of boot=rollback" ;;
-	keep-1) write_file /keep-1 "before the first boot was marked" ;;
+	keep-1)
+		write_file /keep-1 "before the first boot was marked"
+		write_file /early/keep-1 "written in boot 1"
+		;;
 	esac
+}
+
+# The data line of /etc/deltalogtab gets OPTIONS.
+set_data_options() # OPTIONS
+{
+	awk -v o="$1" '$1 == "data" { $4 = o } { print }' /etc/deltalogtab >/etc/deltalogtab.new &&
+		mv /etc/deltalogtab.new /etc/deltalogtab && sync
+}
+
+# grub-mkconfig with /etc/grub.d/42_deltalog: the menu has the submenu, and
+# the kernel command line of the entry for mark LABEL goes to the host
+# ("grub-cmdline: ..."), which boots it next.
+grub_entry() # LABEL
+{
+	if ! grub-mkconfig -o /run/grub.cfg >/run/grub-mkconfig.log 2>&1; then
+		fail "grub-mkconfig with 42_deltalog installed"
+		sed 's/^/  /' /run/grub-mkconfig.log
+		return
+	fi
+	ok "grub-mkconfig with 42_deltalog installed"
+	check "grub.cfg has the submenu 'Roll back the root (root) to a mark'" \
+		grep -q "^submenu 'Roll back the root (root) to a mark'" /run/grub.cfg
+	args=$(awk -v want="deltalog.rollback=root:@$1" '$1 == "linux" {
+		for (i = 3; i <= NF; i++) if ($i == want) { $1 = ""; $2 = ""; print; exit }
+	}' /run/grub.cfg)
+	if [ -n "$args" ]; then
+		ok "grub.cfg has an entry for @$1"
+		echo "grub-cmdline:$args"
+	else
+		fail "grub.cfg has an entry for @$1"
+		grep -n 'deltalog' /run/grub.cfg | sed 's/^/  /'
+	fi
 }
 
 # Waits up to SECONDS (by the clock: each try can be slow under emulation)
@@ -121,6 +178,12 @@ late()
 		check "deltalog-commit@root.timer is active" systemctl -q is-active deltalog-commit@root.timer
 		wait_for "the commit timer committed up to @last-good-boot" 150 committed_to_mark root last-good-boot
 		write_file /keep-2 "after the first boot was marked"
+		# The data device's line: boot=rollback-to=@base from now on.
+		write_file /data/keep-a "before @base"
+		check "deltalogctl mark data base" deltalogctl mark data base
+		write_file /data/keep-b "after @base"
+		check "the data line of /etc/deltalogtab gets boot=rollback-to=@base" \
+			set_data_options boot=rollback-to=@base
 		;;
 	keep-2)
 		check "boot=keep: the file written before the mark survived" grep -q marked /keep-1
@@ -128,14 +191,26 @@ late()
 			grep -q "after the first" /keep-2
 		# No commit past the mark to come back to.
 		systemctl stop deltalog-commit@root.timer
+		check "the device brought up by the initramfs kept boot 1's file" \
+			grep -q "boot 1" /early/keep-1
+		check "boot=rollback-to=@base (the tab): what data had at @base is there" \
+			grep -q "before @base" /data/keep-a
+		check "boot=rollback-to=@base (the tab): what data got after @base is gone" \
+			test ! -e /data/keep-b
+		write_file /data/keep-c "written in boot 2"
 		check "deltalogctl mark root before-x" deltalogctl mark root before-x
 		write_file /keep-3 "after @before-x"
+		grub_entry before-x
 		;;
 	rollback-once)
-		check "deltalog.rollback=@before-x: what was there at the mark is there" \
+		check "GRUB's entry for @before-x: what was there at the mark is there" \
 			grep -q "after the first" /keep-2
-		check "deltalog.rollback=@before-x: what was written after the mark is gone" \
+		check "GRUB's entry for @before-x: what was written after the mark is gone" \
 			test ! -e /keep-3
+		check "boot=rollback-to=@base (the tab), again: data's file of boot 2 is gone" \
+			test ! -e /data/keep-c
+		check "boot=rollback-to=@base (the tab), again: data's file from before @base is there" \
+			grep -q "before @base" /data/keep-a
 		;;
 	*)
 		fail "unknown step '$step'"
