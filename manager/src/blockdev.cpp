@@ -3,6 +3,7 @@
 #include "dm.hpp"
 
 #include "base/errors.hpp"
+#include "base/number.hpp"
 #include "base/output.hpp"
 
 #include "deltalog/device.hpp"
@@ -25,7 +26,6 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -71,28 +71,6 @@ std::optional<std::string> read_attr(const fs::path &path)
 	if (!text)
 		return std::nullopt;
 	return text->substr(0, text->find('\n'));
-}
-
-template <typename T> std::optional<T> parse_number(std::string_view s)
-{
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-	if (ec != std::errc() || end != s.data() + s.size())
-		return std::nullopt;
-	return v;
-}
-
-// "8:17" as in sysfs dev files and mountinfo.
-std::optional<dev_t> parse_devno(std::string_view s)
-{
-	const auto colon = s.find(':');
-	if (colon == std::string_view::npos)
-		return std::nullopt;
-	auto major = parse_number<unsigned>(s.substr(0, colon));
-	auto minor = parse_number<unsigned>(s.substr(colon + 1));
-	if (!major || !minor)
-		return std::nullopt;
-	return makedev(*major, *minor);
 }
 
 // The device number of a block device node, nullopt for anything else.
@@ -565,6 +543,18 @@ std::string kernel_name(dev_t devno, const SystemView &sys)
 std::string devno_string(dev_t devno)
 {
 	return fmt::format("{}:{}", major(devno), minor(devno));
+}
+
+std::optional<dev_t> parse_devno(std::string_view s)
+{
+	const auto colon = s.find(':');
+	if (colon == std::string_view::npos)
+		return std::nullopt;
+	auto major = parse_number<unsigned>(s.substr(0, colon));
+	auto minor = parse_number<unsigned>(s.substr(colon + 1));
+	if (!major || !minor)
+		return std::nullopt;
+	return makedev(*major, *minor);
 }
 
 BlockDevice block_device(const std::string &path, const SystemView &sys)

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace deltalogctl {
@@ -114,6 +115,9 @@ std::string kernel_name(dev_t devno, const SystemView &sys = {});
 
 // "major:minor"
 std::string devno_string(dev_t devno);
+// "8:17" (sysfs dev files, mountinfo, the kernel's table lines) back into a
+// device number; nullopt unless both halves are plain decimal numbers.
+std::optional<dev_t> parse_devno(std::string_view s);
 
 // The same device (same device number, whatever the paths).
 bool same_device(const BlockDevice &a, const BlockDevice &b);

@@ -1,6 +1,7 @@
 #include "protect.hpp"
 
 #include "base/errors.hpp"
+#include "base/number.hpp"
 #include "base/output.hpp"
 #include "udev.hpp"
 
@@ -34,16 +35,10 @@ TargetOptions target_options(const Args &args)
 			throw UsageError(fmt::format("--on-full takes error or merge-oldest, not '{}'", *v));
 	}
 	if (auto v = args.opt("commit-ms")) {
-		std::size_t end = 0;
-		unsigned long ms = 0;
-		try {
-			ms = std::stoul(*v, &end);
-		} catch (const std::exception &) {
-			end = 0;
-		}
-		if (end != v->size() || v->empty() || (*v)[0] == '-' || ms < 1 || ms > 60000)
+		const auto ms = parse_number<std::uint32_t>(*v);
+		if (!ms || *ms < 1 || *ms > 60000)
 			throw UsageError(fmt::format("--commit-ms takes 1 to 60000, not '{}'", *v));
-		o.commit_ms = static_cast<std::uint32_t>(ms);
+		o.commit_ms = *ms;
 	}
 	return o;
 }

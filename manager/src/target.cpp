@@ -1,6 +1,7 @@
 #include "target.hpp"
 
 #include "base/errors.hpp"
+#include "base/number.hpp"
 #include "blockdev.hpp"
 
 #include "deltalog/device.hpp"
@@ -9,11 +10,8 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
-#include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <charconv>
 #include <sstream>
 #include <vector>
 
@@ -30,10 +28,13 @@ std::vector<std::string> words(const std::string &s)
 	return out;
 }
 
+// For the chains below: false, and out untouched, unless s is a number.
 bool to_u64(std::string_view s, std::uint64_t &out)
 {
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-	return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+	const auto v = parse_number<std::uint64_t>(s);
+	if (v)
+		out = *v;
+	return v.has_value();
 }
 
 // "a/b" into a and b.
@@ -193,10 +194,8 @@ std::string view_uuid(const deltalog::Uuid &delta_uuid, const std::string &view_
 
 std::string devno_path(const std::string &devno)
 {
-	unsigned major = 0, minor = 0;
-	char end = 0;
-	if (std::sscanf(devno.c_str(), "%u:%u%c", &major, &minor, &end) == 2)
-		if (const std::string name = kernel_name(makedev(major, minor)); !name.empty())
+	if (const auto dev = parse_devno(devno))
+		if (const std::string name = kernel_name(*dev); !name.empty())
 			return "/dev/" + name;
 	return "/dev/block/" + devno;
 }

@@ -3,6 +3,7 @@
 #include "history.hpp"
 
 #include "base/errors.hpp"
+#include "base/number.hpp"
 #include "base/output.hpp"
 
 #include "deltalog/errors.hpp"
@@ -13,7 +14,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <limits>
@@ -59,12 +59,10 @@ bool all_digits(std::string_view s)
 // Plain decimal digits: no sign, no spaces.
 std::uint64_t number(std::string_view digits, std::string_view text)
 {
-	if (!all_digits(digits))
-		refuse(text);
-	std::uint64_t v = 0;
-	if (std::from_chars(digits.data(), digits.data() + digits.size(), v).ec != std::errc{})
-		refuse(text, "number too large");
-	return v;
+	const auto v = parse_decimal(digits);
+	if (!v)
+		refuse(text, all_digits(digits) ? "number too large" : "");
+	return *v;
 }
 
 struct ClockTime {

@@ -6,12 +6,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <filesystem>
 #include <iterator>
 #include <string_view>
@@ -137,13 +135,11 @@ void devices_changed(const std::vector<std::string> &devnos, const SystemView &s
 		if (!dm::udev_running())
 			return;
 		for (const std::string &devno : devnos) {
-			unsigned major = 0, minor = 0;
-			char end = 0;
-			if (std::sscanf(devno.c_str(), "%u:%u%c", &major, &minor, &end) != 2)
+			const auto dev = parse_devno(devno);
+			if (!dev)
 				continue;
-			const dev_t dev = makedev(major, minor);
-			send_change(dev, sys);
-			for (dev_t part : partitions(dev, sys))
+			send_change(*dev, sys);
+			for (dev_t part : partitions(*dev, sys))
 				send_change(part, sys);
 		}
 	} catch (const std::exception &) {

@@ -143,6 +143,16 @@ TEST(CtlBlockdev, DevnoString)
 	EXPECT_EQ(devno_string(makedev(0, 0)), "0:0");
 }
 
+TEST(CtlBlockdev, ParseDevnoTakesOnlyTwoPlainNumbers)
+{
+	EXPECT_EQ(parse_devno("8:17"), makedev(8, 17));
+	EXPECT_EQ(parse_devno("259:1048575"), makedev(259, 1048575));
+	EXPECT_EQ(parse_devno(devno_string(makedev(253, 4))), makedev(253, 4));
+	for (const char *bad : {"", ":", "8", "8:", ":17", "8:17 ", " 8:17", "8: 17", "+8:17", "8:-17", "8:17:1",
+				"0x8:17", "4294967296:1"})
+		EXPECT_EQ(parse_devno(bad), std::nullopt) << "'" << bad << "'";
+}
+
 // ---- block_device ------------------------------------------------------
 
 TEST(CtlBlockdev, RefusesAMissingPath)

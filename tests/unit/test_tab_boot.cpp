@@ -170,3 +170,19 @@ TEST(BootRootCommand, UsageErrors)
 	EXPECT_EQ(run_ctl({"boot-root", "--dry-run", "--print-root"}).status, 2);
 	EXPECT_EQ(run_ctl({"boot-root", "--tab", "/nonexistent/tab", "--dry-run"}).status, 1);
 }
+
+// What std::stoul took and the tab's commit-ms= never did: the same message
+// as for any other bad --wait, exit 2.
+TEST(BootRootCommand, WaitTakesOnlyPlainNumbers)
+{
+	for (const std::string v : {"+5", " 5", "5 ", "-0", "0x10", "", "3601", "4294967296", "18446744073709551616"}) {
+		const Ran r = run_ctl({"boot-root", "--wait", v, "--tab", "/nonexistent/tab", "--dry-run"});
+		EXPECT_EQ(r.status, 2) << "'" << v << "': " << r.out;
+		EXPECT_EQ(r.out.rfind("deltalogctl: boot-root: --wait takes 0 to 3600 seconds, not '" + v + "'\n", 0), 0u)
+			<< r.out;
+	}
+	for (const std::string v : {"0", "3600", "030"}) {	// past --wait, to the missing tab
+		const Ran r = run_ctl({"boot-root", "--wait", v, "--tab", "/nonexistent/tab", "--dry-run"});
+		EXPECT_EQ(r.status, 1) << "'" << v << "': " << r.out;
+	}
+}

@@ -200,6 +200,13 @@ TEST(DeltalogTab, BadOptions)
 		{"commit-ms=60001",
 		 "/etc/deltalogtab:1: commit-ms=60001: expected a number of milliseconds from 1 to 60000"},
 		{"commit-ms=5s", "/etc/deltalogtab:1: commit-ms=5s: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=+250", "/etc/deltalogtab:1: commit-ms=+250: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=\" 250\"",
+		 "/etc/deltalogtab:1: commit-ms= 250: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=-0", "/etc/deltalogtab:1: commit-ms=-0: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=0x10", "/etc/deltalogtab:1: commit-ms=0x10: expected a number of milliseconds from 1 to 60000"},
+		{"commit-ms=4294967546",
+		 "/etc/deltalogtab:1: commit-ms=4294967546: expected a number of milliseconds from 1 to 60000"},
 		{"boot=",
 		 "/etc/deltalogtab:1: option 'boot' needs a value: boot=keep, boot=rollback or "
 		 "boot=rollback-to=@MARK"},

@@ -8,6 +8,7 @@
 // puts in deltalog@NAME.service under dracut.
 #include "base/command.hpp"
 #include "base/errors.hpp"
+#include "base/number.hpp"
 #include "dm.hpp"
 #include "tab/boot.hpp"
 
@@ -136,16 +137,10 @@ unsigned wait_seconds(const Args &args)
 	const auto v = args.opt("wait");
 	if (!v)
 		return 30;
-	std::size_t end = 0;
-	unsigned long s = 0;
-	try {
-		s = std::stoul(*v, &end);
-	} catch (const std::exception &) {
-		end = 0;
-	}
-	if (v->empty() || end != v->size() || (*v)[0] == '-' || s > 3600)
+	const auto s = parse_number<unsigned>(*v);
+	if (!s || *s > 3600)
 		throw UsageError(fmt::format("--wait takes 0 to 3600 seconds, not '{}'", *v));
-	return static_cast<unsigned>(s);
+	return *s;
 }
 
 int run(const Args &args)

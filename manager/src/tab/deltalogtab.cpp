@@ -3,9 +3,10 @@
 
 #include "tab/unit_name.hpp"
 
+#include "base/number.hpp"
+
 #include <fmt/format.h>
 
-#include <charconv>
 #include <functional>
 #include <map>
 #include <set>
@@ -176,11 +177,10 @@ private:
 			entry_.on_full = v;
 		} else if (key == "commit-ms") {
 			const std::string &v = needs(key, value, "commit-ms=MS, 1 to 60000");
-			std::uint32_t ms = 0;
-			const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), ms);
-			if (ec != std::errc() || end != v.data() + v.size() || ms < 1 || ms > 60000)
+			const auto ms = parse_number<std::uint32_t>(v);
+			if (!ms || *ms < 1 || *ms > 60000)
 				throw TabError(fmt::format("commit-ms={}: expected a number of milliseconds from 1 to 60000", v));
-			entry_.commit_ms = ms;
+			entry_.commit_ms = *ms;
 		} else if (key == "boot") {
 			entry_.boot = parse_boot_policy(needs(key, value, "boot=keep, boot=rollback or boot=rollback-to=@MARK"));
 		} else if (key == "commit") {
