@@ -121,9 +121,12 @@ Ran run_ctl(const Args &args)
 	return r;
 }
 
+// A file of the test's own: ctest runs the tests in parallel, and a file
+// rewritten while another test's deltalogctl reads it reads empty.
 std::string tab_file()
 {
-	const std::string path = ::testing::TempDir() + "deltalogtab-boot-root";
+	const std::string path = ::testing::TempDir() + "deltalogtab-boot-root-" +
+				 ::testing::UnitTest::GetInstance()->current_test_info()->name();
 	std::ofstream(path) << tab;
 	return path;
 }
