@@ -15,14 +15,15 @@ generator=@GENERATORDIR@/deltalog-generator
 
 check()
 {
+	local tab=${dracutsysrootdir-}/etc/deltalogtab
 	[[ -x $ctl && -x $generator ]] || return 1
 	require_binaries "$ctl" || return 1
 	# Host-only images get the module only for a tab with something for
 	# the initramfs to bring up; generic ones always.
 	if [[ $hostonly ]]; then
-		[[ -r /etc/deltalogtab ]] || return 255
-		"$ctl" boot-root --dry-run --cmdline "" 2>/dev/null | grep -q '^deltalogctl activate ' ||
-			return 255
+		[[ -r $tab ]] || return 255
+		"$ctl" boot-root --tab "$tab" --dry-run --cmdline "" 2>/dev/null |
+			grep -q '^deltalogctl activate ' || return 255
 	fi
 	return 0
 }
@@ -43,7 +44,8 @@ install()
 	inst_binary "$ctl"
 	inst_binary "$generator"
 	inst_multiple -o modprobe "$systemdsystemunitdir/modprobe@.service"
-	[[ -r /etc/deltalogtab ]] && inst_simple /etc/deltalogtab
+	# inst_simple adds --sysroot's directory itself.
+	[[ -r ${dracutsysrootdir-}/etc/deltalogtab ]] && inst_simple /etc/deltalogtab
 	# deltalogctl's lock lives in /run/lock.
 	inst_dir /run/lock
 }
