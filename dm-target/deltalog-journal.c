@@ -197,7 +197,13 @@ static u8 *deltalog_jnl_slots(struct deltalog_c *dc, unsigned int nr)
 		j->open_index++;
 		j->open_slots = 0;
 		memset(deltalog_jnl_block(dc, j->open_index), 0, dc->sb.meta_block_size);
-		if (j->open_index - j->written_upto >= DELTALOG_JNL_BATCH)
+		/*
+		 * Once per batch: a kick for every block sealed while the commit
+		 * waits for its I/O would wake a kworker each time (an IPI, under
+		 * this lock). deltalog_journal_commit() kicks again if a batch
+		 * built up while it ran.
+		 */
+		if (j->open_index - j->written_upto == DELTALOG_JNL_BATCH)
 			deltalog_kick(dc);
 	}
 	blk = deltalog_jnl_block(dc, j->open_index);
@@ -380,6 +386,7 @@ int deltalog_journal_commit(struct deltalog_c *dc, bool flush)
 	unsigned int open_slots;
 	unsigned long flags;
 	u32 prev, open_prev;
+	bool more;
 	int r = 0;
 
 	lockdep_assert_held(&dc->commit_lock);
@@ -456,8 +463,12 @@ int deltalog_journal_commit(struct deltalog_c *dc, bool flush)
 	}
 	if (flush)
 		dc->log.durable_seq = max(dc->log.durable_seq, newest);
+	/* Blocks sealed meanwhile passed the batch against the old written_upto. */
+	more = j->open_index - j->written_upto >= DELTALOG_JNL_BATCH;
 	spin_unlock_irqrestore(&dc->lock, flags);
 
 	deltalog_end_waiters(&waiters, BLK_STS_OK);
+	if (more)
+		deltalog_kick(dc);
 	return 0;
 }
