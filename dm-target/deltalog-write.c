@@ -211,6 +211,18 @@ static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio, sector_
 }
 
 /*
+ * Nothing is logged (a new delta, or everything merged): every sector reads
+ * from the origin. Tested without dc->lock, which would cost a read more
+ * than the rest of .map: an insert made under the lock before a write or
+ * discard completed is seen by any read issued after that completion; a
+ * read racing with a write may return either data, as on a disk.
+ */
+static bool deltalog_nothing_logged(struct deltalog_c *dc)
+{
+	return !READ_ONCE(dc->index.root);
+}
+
+/*
  * Find the first extent of the index that ends after the bio's first
  * sector, serve the part of the bio up to the next boundary (extent start
  * or end, or the wrap of the data ring) and let dm resubmit the rest.
@@ -225,13 +237,18 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
 	bool found;
 	u64 off;
 
+	if (deltalog_nothing_logged(dc)) {
+		WRITE_ONCE(dc->last_io, jiffies);
+		return deltalog_remap_origin(dc, bio, sector);
+	}
+
 	/*
 	 * A read of the data ring is counted before the lock is dropped, so
 	 * that a merge that removes its extent next waits for it before the
 	 * space can be written again (deltalog_drain_delta_reads()).
 	 */
 	spin_lock_irqsave(&dc->lock, flags);
-	dc->last_io = jiffies;
+	WRITE_ONCE(dc->last_io, jiffies);
 	found = deltalog_index_find(&dc->index, sector, &ext);
 	gen = dc->read_gen;
 	if (found && ext.start <= sector && ext.kind == DLOG_REC_WRITE)
@@ -314,7 +331,7 @@ static u64 deltalog_alloc_write(struct deltalog_c *dc, sector_t sector, u64 nr,
 	deltalog_journal_unreserve(dc, slots - 1);
 	dc->full = false;
 	dc->alloc_head = *pos + take;
-	dc->last_io = jiffies;
+	WRITE_ONCE(dc->last_io, jiffies);
 	deltalog_check_low_water(dc);
 	deltalog_check_room(dc);
 	return take;
@@ -509,7 +526,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return DELTALOG_AGAIN;
 	}
-	dc->last_io = jiffies;
+	WRITE_ONCE(dc->last_io, jiffies);
 	deltalog_check_room(dc);
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
 	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &dc->spare);
