@@ -292,12 +292,21 @@ static u32 deltalog_bio_csum(struct bio *bio)
 {
 	struct xxh64_state state;
 	struct bvec_iter iter;
-	struct bio_vec bv;
+	struct bio_vec bv = bio_iovec(bio);
+	void *p;
+	u64 h;
+
+	/* One segment (a 4 KiB write): the one-shot hash, same value, no state. */
+	if (bv.bv_len == bio->bi_iter.bi_size) {
+		p = bvec_kmap_local(&bv);
+		h = xxh64(p, bv.bv_len, 0);
+		kunmap_local(p);
+		return (u32)h;
+	}
 
 	xxh64_reset(&state, 0);
 	bio_for_each_segment(bv, bio, iter) {
-		void *p = bvec_kmap_local(&bv);
-
+		p = bvec_kmap_local(&bv);
 		xxh64_update(&state, p, bv.bv_len);
 		kunmap_local(p);
 	}
