@@ -48,6 +48,15 @@ dm_active() # NAME
 	dmsetup info "$1" >/dev/null 2>&1
 }
 
+# /NAME is mounted from /dev/mapper/NAME by UUID= (fstab), that UUID leads
+# there and not to the origin, and the origin's file reads TEXT.
+check_protected_mount() # NAME UUID TEXT
+{
+	check "/$1 is mounted from /dev/mapper/$1" test "$(findmnt -n -o SOURCE "/$1")" = "/dev/mapper/$1"
+	check "/$1 shows the origin's file" grep -qx "$3" "/$1/origin-file"
+	check "UUID=$2 (by-uuid, blkid -U) is /dev/mapper/$1, not the origin" uuid_names "$2" "/dev/mapper/$1"
+}
+
 # What every boot must show: the root, /data and /early on their protected
 # devices, mounted by UUID= and those UUIDs naming the protected devices;
 # /early brought up by the initramfs (x-initrd.attach), not by a unit of the
@@ -69,16 +78,8 @@ check_system()
 		echo "skip: /data by UUID= (no dm-deltalog udev rules installed: the UUID may name the origin)"
 		return
 	fi
-	check "/data is mounted from /dev/mapper/data" \
-		test "$(findmnt -n -o SOURCE /data)" = /dev/mapper/data
-	check "/data shows the origin's file" grep -qx "written before protection" /data/origin-file
-	check "UUID=$data_uuid (by-uuid, blkid -U) is /dev/mapper/data, not the origin" \
-		uuid_names "$data_uuid" /dev/mapper/data
-	check "/early is mounted from /dev/mapper/early" \
-		test "$(findmnt -n -o SOURCE /early)" = /dev/mapper/early
-	check "/early shows the origin's file" grep -q "initramfs brings up" /early/origin-file
-	check "UUID=$early_uuid (by-uuid, blkid -U) is /dev/mapper/early, not the origin" \
-		uuid_names "$early_uuid" /dev/mapper/early
+	check_protected_mount data "$data_uuid" "written before protection"
+	check_protected_mount early "$early_uuid" "on the device the initramfs brings up"
 }
 
 # Whether the oneshot UNIT ran this boot and succeeded.
