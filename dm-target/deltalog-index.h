@@ -8,8 +8,9 @@
  * - Inserts come in seq order (the caller assigns seqs and inserts under one
  *   lock), so an insert always wins over whatever it overlaps.
  * - Memory is reserved first, outside the caller's lock, with whatever gfp
- *   the context allows (GFP_NOWAIT in bio completion, GFP_NOIO in the
- *   worker); the insert itself then never fails and never sleeps.
+ *   the context allows (GFP_NOIO in the worker, which makes the inserts that
+ *   bio completions queue: deltalog-pending.h); the insert itself then never
+ *   fails and never sleeps.
  * - The caller serialises insert, find and destroy (dc->lock).
  *
  * deltalog-index.c explains the structure (a B+tree of packed extents, at

@@ -360,6 +360,10 @@ int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to)
 	bool found = true;
 	int r = 0;
 
+	/* Queued inserts may point into the space: into the index with them. */
+	r = deltalog_index_catch_up(dc);
+	if (r)
+		return r;
 	div64_u64_rem(from, ds, &start_off);
 	while (found) {
 		r = deltalog_index_reserve(&spare, GFP_NOIO);

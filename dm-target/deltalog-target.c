@@ -157,6 +157,7 @@ static void deltalog_destroy(struct deltalog_c *dc)
 		deltalog_unregister(dc);
 	deltalog_journal_free(dc);
 	deltalog_floor_free(dc);
+	deltalog_pending_free(&dc->pending);
 	deltalog_index_destroy(&dc->index);
 	deltalog_index_unreserve(&dc->spare);
 	if (dc->delta)
@@ -400,6 +401,11 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&dc->completions);
 	bio_list_init(&dc->flush_waiters);
 	bio_list_init(&dc->room_waiters);
+	r = deltalog_pending_init(&dc->pending, GFP_KERNEL);
+	if (r) {
+		ti->error = "Cannot allocate the queue of index inserts";
+		goto bad;
+	}
 
 	as.argc = argc;
 	as.argv = argv;
@@ -690,6 +696,9 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 	unsigned long flags;
 	unsigned int sz = 0;
 
+	/* The extents and bytes of the whole index, queued inserts made. */
+	if (type == STATUSTYPE_INFO)
+		deltalog_index_catch_up(dc);
 	spin_lock_irqsave(&dc->lock, flags);
 	log = dc->log;
 	used_data = DIV_ROUND_UP_ULL(dc->alloc_head - log.data_tail,

@@ -10,17 +10,19 @@
  * it a metadata slot, computes the checksum of its data and remaps it there:
  * one write of the data, no copy. A bio that would cross the ring's end is
  * split there. When the data write completes, its record gets the next seq
- * and goes into the journal and the index in one step under dc->lock, so
- * the index sees records in seq order and a newer seq always wins. Then the
- * bio completes: like a disk with a volatile cache, the write is not durable
- * until a flush. A FUA write completes only after a commit with a flush.
+ * and goes into the journal and the queue of index inserts in one step under
+ * dc->lock, so the index sees records in seq order and a newer seq always
+ * wins; the worker makes the inserts (deltalog-pending.h), and lookups see
+ * them queued. Then the bio completes: like a disk with a volatile cache,
+ * the write is not durable until a flush. A FUA write completes only after
+ * a commit with a flush.
  *
- * Discards and write-zeroes are ZERO records, applied in .map.
+ * Discards and write-zeroes are ZERO records, recorded in .map.
  *
  * A flush waits for the next commit with a flush, unless everything is
  * durable already.
  *
- * Nothing here sleeps: what needs memory or journal room that is not there
+ * Nothing here sleeps: what needs journal or queue room that is not there
  * goes to the worker, which may sleep.
  */
 #include <linux/bio.h>
@@ -56,7 +58,7 @@ static void deltalog_arm_commit(struct deltalog_c *dc)
 /*
  * Make dc->spare a whole claim for one index insert. Under dc->lock, which
  * it drops to top the claim up (rarely: after an insert took a node), so
- * the caller checks the mode after it. False if gfp found no memory.
+ * the caller checks the state after it. False if gfp found no memory.
  */
 static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long *flags)
 	__must_hold(&dc->lock)
@@ -75,6 +77,49 @@ static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long
 		more.nr = 0;
 	}
 	return true;
+}
+
+/*
+ * Make the queued index inserts, oldest first, a few per lock round so that
+ * .map and completions on other CPUs wait little. Process context; any
+ * number of callers. -ENOMEM if there was no index memory (the rest stay
+ * queued, and lookups still see them).
+ */
+int deltalog_index_catch_up(struct deltalog_c *dc)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&dc->lock, flags);
+	while (dc->pending.nr) {
+		for (n = 0; n < 8; n++) {
+			if (!deltalog_spare_ready(dc, GFP_NOIO, &flags)) {
+				spin_unlock_irqrestore(&dc->lock, flags);
+				return -ENOMEM;
+			}
+			if (!dc->pending.nr)
+				break;
+			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
+		}
+		spin_unlock_irqrestore(&dc->lock, flags);
+		cond_resched();
+		spin_lock_irqsave(&dc->lock, flags);
+	}
+	spin_unlock_irqrestore(&dc->lock, flags);
+	return 0;
+}
+
+/*
+ * Queue the index insert of a record just appended (the caller checked for
+ * room); the worker makes it, soon after half the queue is used, or with
+ * the next commit. Under dc->lock.
+ */
+static void deltalog_queue_insert(struct deltalog_c *dc, sector_t start, u32 nr_sectors,
+				  u16 kind, u64 data_pos)
+{
+	deltalog_pending_add(&dc->pending, start, nr_sectors, kind, data_pos);
+	if (dc->pending.nr == DELTALOG_PENDING_KICK)
+		deltalog_kick(dc);
 }
 
 /* A delta write failed: from now on writes fail. Any context. */
@@ -213,12 +258,16 @@ static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio, sector_
 /*
  * Nothing is logged (a new delta, or everything merged): every sector reads
  * from the origin. Tested without dc->lock, which would cost a read more
- * than the rest of .map: an insert made under the lock before a write or
+ * than the rest of .map: an insert queued under the lock before a write or
  * discard completed is seen by any read issued after that completion; a
- * read racing with a write may return either data, as on a disk.
+ * read racing with a write may return either data, as on a disk. A queued
+ * insert reaches the index before it leaves the queue
+ * (deltalog_pending_apply_one()), so the queue is read first.
  */
 static bool deltalog_nothing_logged(struct deltalog_c *dc)
 {
+	if (smp_load_acquire(&dc->pending.nr))
+		return false;
 	return !READ_ONCE(dc->index.root);
 }
 
@@ -249,7 +298,7 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
 	 */
 	spin_lock_irqsave(&dc->lock, flags);
 	WRITE_ONCE(dc->last_io, jiffies);
-	found = deltalog_index_find(&dc->index, sector, &ext);
+	found = deltalog_pending_find(&dc->pending, &dc->index, sector, &ext);
 	gen = dc->read_gen;
 	if (found && ext.start <= sector && ext.kind == DLOG_REC_WRITE)
 		atomic_inc(&dc->delta_reads[gen]);
@@ -402,32 +451,30 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 }
 
 /*
- * Record a completed data write: seq, journal, index. gfp is for the index's
- * memory. Returns 0, -EAGAIN (no memory or journal room: try again from the
- * worker) or -EIO (the target failed meanwhile).
+ * Record a completed data write: seq, journal, queued index insert. Returns
+ * 0, -EAGAIN (no journal or queue room: try again from the worker) or -EIO
+ * (the target failed meanwhile).
  */
-static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
+static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio)
 {
 	struct deltalog_io *io = deltalog_io_of(bio);
 	unsigned long flags;
 	int r = 0;
 
 	spin_lock_irqsave(&dc->lock, flags);
-	if (!deltalog_spare_ready(dc, gfp, &flags)) {
-		r = -EAGAIN;
-	} else if (dc->mode != DELTALOG_MODE_WRITE) {
+	if (dc->mode != DELTALOG_MODE_WRITE) {
 		deltalog_journal_unreserve(dc, 1);
 		list_del(&io->inflight);
 		r = -EIO;
-	} else if (!deltalog_journal_has_room(dc, 1)) {
+	} else if (!deltalog_journal_has_room(dc, 1) || deltalog_pending_full(&dc->pending)) {
 		r = -EAGAIN;
 	} else {
 		list_del(&io->inflight);
 		io->seq = deltalog_journal_append_io(dc, DLOG_REC_WRITE, DLOG_RF_DATA_CSUM,
 						     io->origin_sector, io->nr_sectors,
 						     io->data_pos, io->data_csum);
-		deltalog_index_insert(&dc->index, io->origin_sector, io->nr_sectors,
-				      DLOG_REC_WRITE, io->data_pos, &dc->spare);
+		deltalog_queue_insert(dc, io->origin_sector, io->nr_sectors, DLOG_REC_WRITE,
+				      io->data_pos);
 		deltalog_arm_commit(dc);
 	}
 	spin_unlock_irqrestore(&dc->lock, flags);
@@ -482,7 +529,7 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 		return DM_ENDIO_DONE;
 	}
 
-	r = deltalog_record_write(dc, bio, GFP_NOWAIT);
+	r = deltalog_record_write(dc, bio);
 	if (r == -EAGAIN) {
 		spin_lock_irqsave(&dc->lock, flags);
 		bio_list_add(&dc->completions, bio);
@@ -504,7 +551,7 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 #define DELTALOG_AGAIN	(-1)	/* not now: the worker tries again */
 
 /* Log a discard or write-zeroes as a ZERO record and complete it. */
-static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
+static int deltalog_zero(struct deltalog_c *dc, struct bio *bio)
 {
 	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
 	u16 rflags = bio_op(bio) == REQ_OP_DISCARD ? DLOG_RF_DISCARD : 0;
@@ -512,10 +559,6 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dc->lock, flags);
-	if (!deltalog_spare_ready(dc, gfp, &flags)) {
-		spin_unlock_irqrestore(&dc->lock, flags);
-		return DELTALOG_AGAIN;
-	}
 	mode = dc->mode;
 	if (mode != DELTALOG_MODE_WRITE) {
 		spin_unlock_irqrestore(&dc->lock, flags);
@@ -530,7 +573,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return deltalog_refuse_full(dc);
 	}
-	if (!deltalog_journal_has_room(dc, 1)) {
+	if (!deltalog_journal_has_room(dc, 1) || deltalog_pending_full(&dc->pending)) {
 		deltalog_journal_unreserve(dc, 1);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		return DELTALOG_AGAIN;
@@ -538,7 +581,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 	WRITE_ONCE(dc->last_io, jiffies);
 	deltalog_check_room(dc);
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
-	deltalog_index_insert(&dc->index, sector, bio_sectors(bio), DLOG_REC_ZERO, 0, &dc->spare);
+	deltalog_queue_insert(dc, sector, bio_sectors(bio), DLOG_REC_ZERO, 0);
 	deltalog_arm_commit(dc);
 	spin_unlock_irqrestore(&dc->lock, flags);
 
@@ -549,7 +592,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, gfp_t gfp)
 static int deltalog_map_zero(struct deltalog_c *dc, struct bio *bio)
 {
 	unsigned long flags;
-	int r = deltalog_zero(dc, bio, GFP_NOWAIT);
+	int r = deltalog_zero(dc, bio);
 
 	if (r != DELTALOG_AGAIN)
 		return r;
@@ -609,12 +652,13 @@ int deltalog_map(struct dm_target *ti, struct bio *bio)
 /* Finish a write whose completion needed the worker. */
 static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
 {
-	int r = deltalog_record_write(dc, bio, GFP_NOIO);
+	int r = deltalog_record_write(dc, bio);
 
 	if (r == -EAGAIN) {
-		/* Journal room comes with a commit; memory with GFP_NOIO. */
+		/* Journal room comes with a commit, queue room with the inserts. */
+		deltalog_index_catch_up(dc);
 		deltalog_journal_commit(dc, false);
-		r = deltalog_record_write(dc, bio, GFP_NOIO);
+		r = deltalog_record_write(dc, bio);
 	}
 	if (r) {
 		unsigned long flags;
@@ -636,11 +680,12 @@ static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
 
 static void deltalog_finish_zero(struct deltalog_c *dc, struct bio *bio)
 {
-	int r = deltalog_zero(dc, bio, GFP_NOIO);
+	int r = deltalog_zero(dc, bio);
 
 	if (r == DELTALOG_AGAIN) {
+		deltalog_index_catch_up(dc);
 		deltalog_journal_commit(dc, false);
-		r = deltalog_zero(dc, bio, GFP_NOIO);
+		r = deltalog_zero(dc, bio);
 	}
 	if (r == DELTALOG_AGAIN || r == DM_MAPIO_KILL)
 		bio_io_error(bio);
@@ -751,6 +796,7 @@ static void deltalog_process(struct deltalog_c *dc)
 	dc->failed_reported |= report_failure;
 	spin_unlock_irqrestore(&dc->lock, flags);
 
+	deltalog_index_catch_up(dc);
 	while ((bio = bio_list_pop(&completions)))
 		deltalog_finish_completion(dc, bio);
 	while ((bio = bio_list_pop(&deferred)))

@@ -6,6 +6,7 @@
  * deltalog-super.c	superblock: read, validate, choose, format, origin identity
  * deltalog-log.c	metadata ring: recovery scan, record validation, data checks
  * deltalog-index.c	in-core extent index: origin sector -> newest logged version
+ * deltalog-pending.c	index inserts queued by completions, made by the worker
  * deltalog-write.c	the I/O path: reads, writes, discards, flushes, completions
  * deltalog-journal.c	records in memory, metadata block commits, durability
  * deltalog-merge.c	online merge: copy the state at a seq into the origin
@@ -34,6 +35,7 @@
 
 #include "deltalog-compat.h"
 #include "deltalog-index.h"
+#include "deltalog-pending.h"
 
 #define DM_MSG_PREFIX "deltalog"
 
@@ -240,6 +242,8 @@ struct deltalog_c {
 	 */
 	spinlock_t lock;
 	struct deltalog_index index;
+	/* Recorded writes and discards whose index inserts the worker makes. */
+	struct deltalog_pending pending;
 	/* Index memory for the next insert: topped up only after one took a node. */
 	struct deltalog_index_spare spare;
 	struct deltalog_log log;
@@ -272,7 +276,7 @@ struct deltalog_c {
 	struct delayed_work commit_timer;
 	struct mutex commit_lock;	/* one commit at a time */
 	struct bio_list deferred;	/* writes waiting for journal room */
-	struct bio_list completions;	/* completed writes waiting for index memory */
+	struct bio_list completions;	/* completed writes waiting for queue or journal room */
 	struct bio_list flush_waiters;	/* flushes and FUA writes: until durable */
 	bool suspended;
 
@@ -371,6 +375,7 @@ void deltalog_drain_delta_reads(struct deltalog_c *dc);
 int deltalog_map(struct dm_target *ti, struct bio *bio);
 int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
 void deltalog_kick(struct deltalog_c *dc);
+int deltalog_index_catch_up(struct deltalog_c *dc);
 void deltalog_fail(struct deltalog_c *dc);
 void deltalog_worker(struct work_struct *work);
 void deltalog_commit_timer(struct work_struct *work);

@@ -70,6 +70,30 @@ unsigned int kmem_cache_size(struct kmem_cache *c)
 	return c->size;
 }
 
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	void *p;
+
+	kshim_last_gfp = gfp;
+	if (kshim_fail_in && !--kshim_fail_in)
+		return NULL;
+	kshim_allocs++;
+	p = calloc(n, size);
+	if (!p)
+		abort();
+	kshim_live++;
+	return p;
+}
+
+void kfree(const void *p)
+{
+	if (!p)
+		return;
+	kshim_frees++;
+	kshim_live--;
+	free((void *)p);
+}
+
 void kshim_warn(const char *file, int line, const char *cond)
 {
 	kshim_warnings++;

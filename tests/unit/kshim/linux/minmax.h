@@ -10,4 +10,10 @@
 	__v < __lo ? __lo : __v > __hi ? __hi : __v;			\
 })
 
+#define min(a, b) ({						\
+	__typeof__(a) __a = (a);					\
+	__typeof__(b) __b = (b);					\
+	__a < __b ? __a : __b;						\
+})
+
 #endif /* KSHIM_LINUX_MINMAX_H */

@@ -20,4 +20,8 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp);
 void kmem_cache_free(struct kmem_cache *c, void *p);
 unsigned int kmem_cache_size(struct kmem_cache *c);
 
+/* calloc() and free(), counted with the kmem_cache objects. */
+void *kcalloc(size_t n, size_t size, gfp_t gfp);
+void kfree(const void *p);
+
 #endif /* KSHIM_LINUX_SLAB_H */

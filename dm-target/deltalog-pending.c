@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-deltalog: index inserts not made yet (see deltalog-pending.h).
+ *
+ * The queue is a ring of at most DELTALOG_PENDING_MAX inserts, oldest
+ * first. A lookup asks the index, then lays every queued insert over the
+ * answer, oldest to newest: one that covers the sector takes over up to its
+ * end, one that starts after it cuts the answer short there. Its cost grows
+ * with the queue, which the worker keeps short; with nothing queued it is
+ * the index's own lookup.
+ */
+#include <asm/barrier.h>
+#include <linux/bits.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/limits.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+
+#include <deltalog/format.h>
+
+#include "deltalog-pending.h"
+
+int deltalog_pending_init(struct deltalog_pending *pq, gfp_t gfp)
+{
+	pq->first = 0;
+	pq->nr = 0;
+	pq->q = kcalloc(DELTALOG_PENDING_MAX, sizeof(*pq->q), gfp);
+	return pq->q ? 0 : -ENOMEM;
+}
+
+void deltalog_pending_free(struct deltalog_pending *pq)
+{
+	kfree(pq->q);
+	pq->q = NULL;
+	pq->nr = 0;
+}
+
+static struct deltalog_pending_insert *deltalog_pending_at(const struct deltalog_pending *pq,
+							   unsigned int i)
+{
+	return &pq->q[(pq->first + i) % DELTALOG_PENDING_MAX];
+}
+
+bool deltalog_pending_add(struct deltalog_pending *pq, sector_t start, u32 nr_sectors,
+			  u16 kind, u64 data_pos)
+{
+	struct deltalog_pending_insert *p;
+
+	if (deltalog_pending_full(pq))
+		return false;
+	if (!nr_sectors)
+		return true;
+	p = deltalog_pending_at(pq, pq->nr);
+	p->start = start;
+	p->nr_sectors = nr_sectors;
+	p->kind = kind;
+	p->data_pos = data_pos;
+	WRITE_ONCE(pq->nr, pq->nr + 1);	/* read locklessly */
+	return true;
+}
+
+void deltalog_pending_apply_one(struct deltalog_pending *pq, struct deltalog_index *ix,
+				struct deltalog_index_spare *sp)
+{
+	struct deltalog_pending_insert *p = deltalog_pending_at(pq, 0);
+
+	deltalog_index_insert(ix, p->start, p->nr_sectors, p->kind, p->data_pos, sp);
+	pq->first = (pq->first + 1) % DELTALOG_PENDING_MAX;
+	/* In the index before out of the queue, for lockless readers of both. */
+	smp_store_release(&pq->nr, pq->nr - 1);
+}
+
+/* The ring offset of data position pos, as the index keeps it. */
+static u64 deltalog_pending_off(const struct deltalog_index *ix, u64 pos)
+{
+	u64 off;
+
+	if (!ix->data_sectors)
+		return pos & ~BIT_ULL(63);
+	div64_u64_rem(pos, ix->data_sectors, &off);
+	return off;
+}
+
+/*
+ * The newest version of sector: *out from sector to where it ends or a
+ * newer version begins, true; or false, with *next the first logged sector
+ * after it (U64_MAX if none).
+ */
+static bool deltalog_pending_cover(const struct deltalog_pending *pq, struct deltalog_index *ix,
+				   u64 sector, struct deltalog_extent *out, u64 *next)
+{
+	struct deltalog_extent e;
+	bool covered = false;
+	u64 end = 0, off = 0;
+	u16 kind = 0;
+	unsigned int i;
+
+	*next = U64_MAX;
+	if (deltalog_index_find(ix, sector, &e)) {
+		if (e.start <= sector) {
+			covered = true;
+			end = e.start + e.len;
+			kind = e.kind;
+			off = e.data_off + (sector - e.start);
+		} else {
+			*next = e.start;
+		}
+	}
+	for (i = 0; i < pq->nr; i++) {
+		const struct deltalog_pending_insert *p = deltalog_pending_at(pq, i);
+
+		if (p->start <= sector && sector - p->start < p->nr_sectors) {
+			covered = true;
+			end = p->start + p->nr_sectors;
+			kind = p->kind;
+			off = p->data_pos + (sector - p->start);
+		} else if (p->start > sector) {
+			if (covered)
+				end = min(end, p->start);
+			else
+				*next = min(*next, p->start);
+		}
+	}
+	if (!covered)
+		return false;
+	out->start = sector;
+	out->len = end - sector;
+	out->kind = kind;
+	out->data_off = kind == DLOG_REC_WRITE ? deltalog_pending_off(ix, off) : 0;
+	return true;
+}
+
+bool deltalog_pending_find(const struct deltalog_pending *pq, struct deltalog_index *ix,
+			   sector_t sector, struct deltalog_extent *out)
+{
+	u64 next;
+
+	if (!pq->nr)
+		return deltalog_index_find(ix, sector, out);
+	if (deltalog_pending_cover(pq, ix, sector, out, &next))
+		return true;
+	/* Whatever starts at next covers it. */
+	return next != U64_MAX && deltalog_pending_cover(pq, ix, next, out, &next);
+}

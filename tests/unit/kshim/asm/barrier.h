@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Userspace stand-in for <asm/barrier.h>: a release store. */
+#ifndef KSHIM_ASM_BARRIER_H
+#define KSHIM_ASM_BARRIER_H
+
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#endif /* KSHIM_ASM_BARRIER_H */
