@@ -80,33 +80,31 @@ static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long
 }
 
 /*
- * Make the queued index inserts, oldest first, a few per lock round so that
- * .map and completions on other CPUs wait little. Process context; any
- * number of callers. -ENOMEM if there was no index memory (the rest stay
- * queued, and lookups still see them).
+ * Make the queued index inserts, oldest first, one per lock round: an
+ * insert holds the lock about as long as a whole small write takes
+ * elsewhere, and .map and completions on other CPUs should not wait for
+ * more than one. Process context; any number of callers. -ENOMEM if there
+ * was no index memory (the rest stay queued, and lookups still see them).
  */
 int deltalog_index_catch_up(struct deltalog_c *dc)
 {
 	unsigned long flags;
-	unsigned int n;
+	int r = 0;
 
 	spin_lock_irqsave(&dc->lock, flags);
 	while (dc->pending.nr) {
-		for (n = 0; n < 8; n++) {
-			if (!deltalog_spare_ready(dc, GFP_NOIO, &flags)) {
-				spin_unlock_irqrestore(&dc->lock, flags);
-				return -ENOMEM;
-			}
-			if (!dc->pending.nr)
-				break;
-			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
+		if (!deltalog_spare_ready(dc, GFP_NOIO, &flags)) {
+			r = -ENOMEM;
+			break;
 		}
+		if (dc->pending.nr)	/* another caller may have emptied it */
+			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		cond_resched();
 		spin_lock_irqsave(&dc->lock, flags);
 	}
 	spin_unlock_irqrestore(&dc->lock, flags);
-	return 0;
+	return r;
 }
 
 /*
