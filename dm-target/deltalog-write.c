@@ -120,6 +120,24 @@ static void deltalog_queue_insert(struct deltalog_c *dc, sector_t start, u32 nr_
 		deltalog_kick(dc);
 }
 
+/*
+ * The worker's way past a full queue: make the oldest queued insert itself,
+ * in the same lock hold as the record that takes its place, since
+ * completions on other CPUs keep queueing. Under dc->lock, which it may
+ * drop and take again; false if there was no index memory.
+ */
+static bool deltalog_queue_room(struct deltalog_c *dc, unsigned long *flags)
+	__must_hold(&dc->lock)
+{
+	while (deltalog_pending_full(&dc->pending)) {
+		if (!deltalog_spare_ready(dc, GFP_NOIO, flags))
+			return false;
+		if (deltalog_pending_full(&dc->pending))
+			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
+	}
+	return true;
+}
+
 /* A delta write failed: from now on writes fail. Any context. */
 void deltalog_fail(struct deltalog_c *dc)
 {
@@ -449,18 +467,21 @@ static int deltalog_map_write(struct deltalog_c *dc, struct bio *bio)
 }
 
 /*
- * Record a completed data write: seq, journal, queued index insert. Returns
- * 0, -EAGAIN (no journal or queue room: try again from the worker) or -EIO
- * (the target failed meanwhile).
+ * Record a completed data write: seq, journal, queued index insert. The
+ * worker (in_worker) makes room in a full queue. Returns 0, -EAGAIN (no
+ * journal or queue room, or no index memory: try again from the worker) or
+ * -EIO (the target failed meanwhile).
  */
-static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio)
+static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, bool in_worker)
 {
 	struct deltalog_io *io = deltalog_io_of(bio);
 	unsigned long flags;
 	int r = 0;
 
 	spin_lock_irqsave(&dc->lock, flags);
-	if (dc->mode != DELTALOG_MODE_WRITE) {
+	if (in_worker && !deltalog_queue_room(dc, &flags)) {
+		r = -EAGAIN;
+	} else if (dc->mode != DELTALOG_MODE_WRITE) {
 		deltalog_journal_unreserve(dc, 1);
 		list_del(&io->inflight);
 		r = -EIO;
@@ -527,7 +548,7 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 		return DM_ENDIO_DONE;
 	}
 
-	r = deltalog_record_write(dc, bio);
+	r = deltalog_record_write(dc, bio, false);
 	if (r == -EAGAIN) {
 		spin_lock_irqsave(&dc->lock, flags);
 		bio_list_add(&dc->completions, bio);
@@ -548,8 +569,11 @@ int deltalog_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 
 #define DELTALOG_AGAIN	(-1)	/* not now: the worker tries again */
 
-/* Log a discard or write-zeroes as a ZERO record and complete it. */
-static int deltalog_zero(struct deltalog_c *dc, struct bio *bio)
+/*
+ * Log a discard or write-zeroes as a ZERO record and complete it. The
+ * worker (in_worker) makes room in a full queue.
+ */
+static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, bool in_worker)
 {
 	sector_t sector = dm_target_offset(dc->ti, bio->bi_iter.bi_sector);
 	u16 rflags = bio_op(bio) == REQ_OP_DISCARD ? DLOG_RF_DISCARD : 0;
@@ -557,6 +581,10 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dc->lock, flags);
+	if (in_worker && !deltalog_queue_room(dc, &flags)) {
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return DELTALOG_AGAIN;
+	}
 	mode = dc->mode;
 	if (mode != DELTALOG_MODE_WRITE) {
 		spin_unlock_irqrestore(&dc->lock, flags);
@@ -590,7 +618,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio)
 static int deltalog_map_zero(struct deltalog_c *dc, struct bio *bio)
 {
 	unsigned long flags;
-	int r = deltalog_zero(dc, bio);
+	int r = deltalog_zero(dc, bio, false);
 
 	if (r != DELTALOG_AGAIN)
 		return r;
@@ -650,13 +678,12 @@ int deltalog_map(struct dm_target *ti, struct bio *bio)
 /* Finish a write whose completion needed the worker. */
 static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
 {
-	int r = deltalog_record_write(dc, bio);
+	int r = deltalog_record_write(dc, bio, true);
 
 	if (r == -EAGAIN) {
-		/* Journal room comes with a commit, queue room with the inserts. */
-		deltalog_index_catch_up(dc);
+		/* Journal room comes with a commit. */
 		deltalog_journal_commit(dc, false);
-		r = deltalog_record_write(dc, bio);
+		r = deltalog_record_write(dc, bio, true);
 	}
 	if (r) {
 		unsigned long flags;
@@ -678,12 +705,11 @@ static void deltalog_finish_completion(struct deltalog_c *dc, struct bio *bio)
 
 static void deltalog_finish_zero(struct deltalog_c *dc, struct bio *bio)
 {
-	int r = deltalog_zero(dc, bio);
+	int r = deltalog_zero(dc, bio, true);
 
 	if (r == DELTALOG_AGAIN) {
-		deltalog_index_catch_up(dc);
 		deltalog_journal_commit(dc, false);
-		r = deltalog_zero(dc, bio);
+		r = deltalog_zero(dc, bio, true);
 	}
 	if (r == DELTALOG_AGAIN || r == DM_MAPIO_KILL)
 		bio_io_error(bio);
