@@ -23,8 +23,9 @@
 #include "deltalog-index.h"
 
 /*
- * Queued inserts per target: 6 KiB; the worker is kicked at half. Tests
- * build with a small queue to make it fill (docs/VM-TESTS.md).
+ * Queued inserts per target: 6 KiB; the worker is kicked at half. A build
+ * with -DDELTALOG_PENDING_MAX=4u fills it all the time, which tests the
+ * worker's way past a full queue.
  */
 #ifndef DELTALOG_PENDING_MAX
 #define DELTALOG_PENDING_MAX	256u
