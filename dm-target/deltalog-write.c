@@ -282,6 +282,7 @@ static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio, sector_
  */
 static bool deltalog_nothing_logged(struct deltalog_c *dc)
 {
+	/* Pairs with the release in deltalog_pending_apply_one(). */
 	if (smp_load_acquire(&dc->pending.nr))
 		return false;
 	return !READ_ONCE(dc->index.root);
