@@ -976,6 +976,16 @@ static bool deltalog_replace(struct deltalog_index *ix, struct deltalog_path *pa
 	return true;
 }
 
+u64 deltalog_index_ring_off(const struct deltalog_index *ix, u64 data_pos)
+{
+	u64 off;
+
+	if (!ix->data_sectors)
+		return data_pos & ~DELTALOG_ZERO_BIT;
+	div64_u64_rem(data_pos, ix->data_sectors, &off);
+	return off;
+}
+
 void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sectors,
 			   u16 kind, u64 data_pos, struct deltalog_index_spare *sp)
 {
@@ -994,12 +1004,7 @@ void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sec
 
 	e->start = start;
 	e->len = nr_sectors;
-	if (kind != DLOG_REC_WRITE)
-		e->word = DELTALOG_ZERO_BIT;
-	else if (ix->data_sectors)
-		div64_u64_rem(data_pos, ix->data_sectors, &e->word);
-	else
-		e->word = data_pos & ~DELTALOG_ZERO_BIT;
+	e->word = kind == DLOG_REC_WRITE ? deltalog_index_ring_off(ix, data_pos) : DELTALOG_ZERO_BIT;
 
 	if (!ix->root) {
 		deltalog_place(ix, &path, false, ents, 1, sp);

@@ -76,6 +76,9 @@ void deltalog_index_destroy(struct deltalog_index *ix);
 int deltalog_index_reserve(struct deltalog_index_spare *sp, gfp_t gfp);
 void deltalog_index_unreserve(struct deltalog_index_spare *sp);
 
+/* The ring offset the index keeps for a data position (data_off of an extent). */
+u64 deltalog_index_ring_off(const struct deltalog_index *ix, u64 data_pos);
+
 /* kind DLOG_REC_WRITE (data at data_pos, any 64-bit position) or DLOG_REC_ZERO. */
 void deltalog_index_insert(struct deltalog_index *ix, sector_t start, u32 nr_sectors,
 			   u16 kind, u64 data_pos, struct deltalog_index_spare *sp);

@@ -10,11 +10,9 @@
  * the index's own lookup.
  */
 #include <asm/barrier.h>
-#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
-#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/slab.h>
 
@@ -72,17 +70,6 @@ void deltalog_pending_apply_one(struct deltalog_pending *pq, struct deltalog_ind
 	smp_store_release(&pq->nr, pq->nr - 1);
 }
 
-/* The ring offset of data position pos, as the index keeps it. */
-static u64 deltalog_pending_off(const struct deltalog_index *ix, u64 pos)
-{
-	u64 off;
-
-	if (!ix->data_sectors)
-		return pos & ~BIT_ULL(63);
-	div64_u64_rem(pos, ix->data_sectors, &off);
-	return off;
-}
-
 /*
  * The newest version of sector: *out from sector to where it ends or a
  * newer version begins, true; or false, with *next the first logged sector
@@ -128,7 +115,7 @@ static bool deltalog_pending_cover(const struct deltalog_pending *pq, struct del
 	out->start = sector;
 	out->len = end - sector;
 	out->kind = kind;
-	out->data_off = kind == DLOG_REC_WRITE ? deltalog_pending_off(ix, off) : 0;
+	out->data_off = kind == DLOG_REC_WRITE ? deltalog_index_ring_off(ix, off) : 0;
 	return true;
 }
 
