@@ -80,6 +80,21 @@ static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long
 }
 
 /*
+ * Make the oldest queued insert, if any is left once index memory is ready.
+ * Under dc->lock, which it may drop and take again (another caller may
+ * empty the queue meanwhile); false if there was no index memory.
+ */
+static bool deltalog_apply_oldest(struct deltalog_c *dc, unsigned long *flags)
+	__must_hold(&dc->lock)
+{
+	if (!deltalog_spare_ready(dc, GFP_NOIO, flags))
+		return false;
+	if (dc->pending.nr)
+		deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
+	return true;
+}
+
+/*
  * Make the queued index inserts, oldest first, one per lock round: an
  * insert holds the lock about as long as a whole small write takes
  * elsewhere, and .map and completions on other CPUs should not wait for
@@ -93,12 +108,10 @@ int deltalog_index_catch_up(struct deltalog_c *dc)
 
 	spin_lock_irqsave(&dc->lock, flags);
 	while (dc->pending.nr) {
-		if (!deltalog_spare_ready(dc, GFP_NOIO, &flags)) {
+		if (!deltalog_apply_oldest(dc, &flags)) {
 			r = -ENOMEM;
 			break;
 		}
-		if (dc->pending.nr)	/* another caller may have emptied it */
-			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
 		spin_unlock_irqrestore(&dc->lock, flags);
 		cond_resched();
 		spin_lock_irqsave(&dc->lock, flags);
@@ -130,10 +143,8 @@ static bool deltalog_queue_room(struct deltalog_c *dc, unsigned long *flags)
 	__must_hold(&dc->lock)
 {
 	while (deltalog_pending_full(&dc->pending)) {
-		if (!deltalog_spare_ready(dc, GFP_NOIO, flags))
+		if (!deltalog_apply_oldest(dc, flags))
 			return false;
-		if (deltalog_pending_full(&dc->pending))
-			deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
 	}
 	return true;
 }
