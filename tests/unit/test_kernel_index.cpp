@@ -13,6 +13,8 @@ extern "C" {
 
 #include <deltalog/format.h>
 
+#include "kernel_index_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -124,25 +126,6 @@ public:
 private:
 	deltalog_index ix_{};
 	deltalog_index_spare sp_{};
-};
-
-class KernelIndex : public ::testing::Test {
-protected:
-	void SetUp() override
-	{
-		ASSERT_EQ(deltalog_index_init(), 0);
-		warnings_ = kshim_warnings;
-		live_ = kshim_live;
-	}
-	void TearDown() override
-	{
-		deltalog_index_exit();
-		EXPECT_EQ(kshim_warnings, warnings_) << "WARN_ON_ONCE fired";
-		EXPECT_EQ(kshim_live, live_) << "nodes leaked";
-	}
-
-	unsigned long warnings_ = 0;
-	long live_ = 0;
 };
 
 TEST_F(KernelIndex, EmptyIndexFindsNothing)

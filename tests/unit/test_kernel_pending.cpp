@@ -11,6 +11,8 @@ extern "C" {
 
 #include <deltalog/format.h>
 
+#include "kernel_index_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -29,15 +31,13 @@ struct Version {
 	std::uint64_t pos;
 };
 
-class KernelPending : public ::testing::Test {
+class KernelPending : public KernelIndex {
 protected:
 	static constexpr std::uint64_t kRing = 1000;	// offsets wrap often
 
 	void SetUp() override
 	{
-		ASSERT_EQ(deltalog_index_init(), 0);
-		warnings_ = kshim_warnings;
-		live_ = kshim_live;
+		KernelIndex::SetUp();
 		deltalog_index_setup(&ix_, kRing);
 		ASSERT_EQ(deltalog_pending_init(&pq_, GFP_KERNEL), 0);
 	}
@@ -46,9 +46,7 @@ protected:
 		deltalog_pending_free(&pq_);
 		deltalog_index_destroy(&ix_);
 		deltalog_index_unreserve(&sp_);
-		deltalog_index_exit();
-		EXPECT_EQ(kshim_warnings, warnings_) << "WARN_ON_ONCE fired";
-		EXPECT_EQ(kshim_live, live_) << "memory leaked";
+		KernelIndex::TearDown();
 	}
 
 	// Queue a write (or a ZERO) and note it in the model.
@@ -111,8 +109,6 @@ protected:
 	deltalog_index_spare sp_{};
 	deltalog_pending pq_{};
 	std::vector<std::optional<Version>> model_;
-	unsigned long warnings_ = 0;
-	long live_ = 0;
 };
 
 TEST_F(KernelPending, EmptyQueueIsTheIndex)
