@@ -51,8 +51,16 @@ check-unit: userspace
 check-fuzz: userspace
 	@tools/fuzz-smoke $(CMAKE_BUILD)
 
+# Then the scenarios that stress the write path's rare ways again, with the
+# module's internal limits shrunk (docs/VM-TESTS.md, "Module variants").
+# About 5.5 minutes a kernel.
+TIGHT_SCENARIOS = t-write-readback.sh t-write-recovery.sh t-write-views-marks.sh \
+	t-merge-oldest.sh t-powercut.host
+
 check-vm: all
 	@tests/vm/run-all --parallel $(foreach k,$(KERNELS),--kernel $(k))
+	@tests/vm/run-all --parallel --variant tight $(foreach k,$(KERNELS),--kernel $(k)) \
+		$(foreach s,$(TIGHT_SCENARIOS),--filter $(s))
 
 # One image per kernel (tests/boot/mkimage), cached in build/boot/KERNEL/image
 # and rebuilt only when what goes into it changes. The kernels run at the
