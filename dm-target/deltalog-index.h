@@ -11,7 +11,7 @@
  *   the context allows (GFP_NOIO in the worker, which makes the inserts that
  *   bio completions queue: deltalog-pending.h); the insert itself then never
  *   fails and never sleeps.
- * - The caller serialises insert, find and destroy (dc->lock).
+ * - The caller serialises insert, find and destroy (a device's index: dc->index_lock).
  *
  * deltalog-index.c explains the structure (a B+tree of packed extents, at
  * most 24 bytes of kernel memory per extent) and its costs.

@@ -369,7 +369,7 @@ int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to)
 		r = deltalog_index_reserve(&spare, GFP_NOIO);
 		if (r)
 			break;
-		spin_lock_irqsave(&dc->lock, flags);
+		spin_lock_irqsave(&dc->index_lock, flags);
 		/* A batch per lock round; an insert ends it (spare to refill). */
 		for (n = 0; n < 64; n++) {
 			u64 rel, cut;
@@ -392,7 +392,7 @@ int deltalog_drop_freed(struct deltalog_c *dc, u64 from, u64 to)
 				break;
 			}
 		}
-		spin_unlock_irqrestore(&dc->lock, flags);
+		spin_unlock_irqrestore(&dc->index_lock, flags);
 		cond_resched();
 	}
 	deltalog_index_unreserve(&spare);

@@ -10,7 +10,6 @@
  * the index's own lookup.
  */
 #include <asm/barrier.h>
-#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
@@ -55,28 +54,41 @@ bool deltalog_pending_add(struct deltalog_pending *pq, sector_t start, u32 nr_se
 	p->nr_sectors = nr_sectors;
 	p->kind = kind;
 	p->data_pos = data_pos;
-	WRITE_ONCE(pq->nr, pq->nr + 1);	/* read locklessly */
+	/* The entry before the count, for lookups that do not hold the adders' lock. */
+	smp_store_release(&pq->nr, pq->nr + 1);
 	return true;
 }
 
-void deltalog_pending_apply_one(struct deltalog_pending *pq, struct deltalog_index *ix,
-				struct deltalog_index_spare *sp)
+void deltalog_pending_apply_oldest(const struct deltalog_pending *pq, struct deltalog_index *ix,
+				   struct deltalog_index_spare *sp)
 {
-	struct deltalog_pending_insert *p = deltalog_pending_at(pq, 0);
+	const struct deltalog_pending_insert *p = deltalog_pending_at(pq, 0);
 
 	deltalog_index_insert(ix, p->start, p->nr_sectors, p->kind, p->data_pos, sp);
+}
+
+void deltalog_pending_drop_oldest(struct deltalog_pending *pq)
+{
 	pq->first = (pq->first + 1) % DELTALOG_PENDING_MAX;
 	/* In the index before out of the queue, for lockless readers of both. */
 	smp_store_release(&pq->nr, pq->nr - 1);
 }
 
+void deltalog_pending_apply_one(struct deltalog_pending *pq, struct deltalog_index *ix,
+				struct deltalog_index_spare *sp)
+{
+	deltalog_pending_apply_oldest(pq, ix, sp);
+	deltalog_pending_drop_oldest(pq);
+}
+
 /*
- * The newest version of sector: *out from sector to where it ends or a
- * newer version begins, true; or false, with *next the first logged sector
- * after it (U64_MAX if none).
+ * The newest version of sector, the first nr queued inserts laid over the
+ * index: *out from sector to where it ends or a newer version begins, true;
+ * or false, with *next the first logged sector after it (U64_MAX if none).
  */
-static bool deltalog_pending_cover(const struct deltalog_pending *pq, struct deltalog_index *ix,
-				   u64 sector, struct deltalog_extent *out, u64 *next)
+static bool deltalog_pending_cover(const struct deltalog_pending *pq, unsigned int nr,
+				   struct deltalog_index *ix, u64 sector,
+				   struct deltalog_extent *out, u64 *next)
 {
 	struct deltalog_extent e;
 	bool covered = false;
@@ -95,7 +107,7 @@ static bool deltalog_pending_cover(const struct deltalog_pending *pq, struct del
 			*next = e.start;
 		}
 	}
-	for (i = 0; i < pq->nr; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct deltalog_pending_insert *p = deltalog_pending_at(pq, i);
 
 		if (p->start <= sector && sector - p->start < p->nr_sectors) {
@@ -122,12 +134,14 @@ static bool deltalog_pending_cover(const struct deltalog_pending *pq, struct del
 bool deltalog_pending_find(const struct deltalog_pending *pq, struct deltalog_index *ix,
 			   sector_t sector, struct deltalog_extent *out)
 {
+	/* Pairs with the release in deltalog_pending_add(): one snapshot. */
+	unsigned int nr = smp_load_acquire(&pq->nr);
 	u64 next;
 
-	if (!pq->nr)
+	if (!nr)
 		return deltalog_index_find(ix, sector, out);
-	if (deltalog_pending_cover(pq, ix, sector, out, &next))
+	if (deltalog_pending_cover(pq, nr, ix, sector, out, &next))
 		return true;
 	/* Whatever starts at next covers it. */
-	return next != U64_MAX && deltalog_pending_cover(pq, ix, next, out, &next);
+	return next != U64_MAX && deltalog_pending_cover(pq, nr, ix, next, out, &next);
 }

@@ -10,10 +10,14 @@
  * index with the queue laid over it, so a read never misses a recorded
  * write.
  *
- * Contract: the caller serialises every call on one queue and its index
- * (dc->lock), queues in seq order, and queues nothing for an index that
- * gets inserts directly (those would overtake the queue) except for what is
- * older than everything queued, as a merge's remainders are.
+ * Contract: the caller queues in seq order, and queues nothing for an
+ * index that gets inserts directly (those would overtake the queue) except
+ * for what is older than everything queued, as a merge's remainders are.
+ * Two locks serialise the calls (dc->index_lock, then dc->lock): adding
+ * takes the second; the index and the lookups take the first, and see
+ * what is added meanwhile or not, as a read racing with a write may;
+ * dropping the oldest takes both. So a writer adding never waits for an
+ * insert into the index.
  */
 #ifndef DELTALOG_PENDING_H
 #define DELTALOG_PENDING_H
@@ -52,7 +56,16 @@ void deltalog_pending_free(struct deltalog_pending *pq);
 bool deltalog_pending_add(struct deltalog_pending *pq, sector_t start, u32 nr_sectors,
 			  u16 kind, u64 data_pos);
 
-/* Make the oldest queued insert; sp as for deltalog_index_insert(). */
+/*
+ * Make the oldest queued insert (sp as for deltalog_index_insert()), which
+ * stays queued until deltalog_pending_drop_oldest(): between the two, the
+ * index and the queue agree, so only the dropping needs the adders' lock.
+ */
+void deltalog_pending_apply_oldest(const struct deltalog_pending *pq, struct deltalog_index *ix,
+				   struct deltalog_index_spare *sp);
+void deltalog_pending_drop_oldest(struct deltalog_pending *pq);
+
+/* Both, under both locks. */
 void deltalog_pending_apply_one(struct deltalog_pending *pq, struct deltalog_index *ix,
 				struct deltalog_index_spare *sp);
 

@@ -395,6 +395,7 @@ static int deltalog_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&dc->inflight_writes);
 	init_waitqueue_head(&dc->reads_wait);
 	INIT_LIST_HEAD(&dc->registry);
+	spin_lock_init(&dc->index_lock);
 	spin_lock_init(&dc->lock);
 	mutex_init(&dc->commit_lock);
 	bio_list_init(&dc->deferred);
@@ -699,6 +700,10 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 	/* The extents and bytes of the whole index, queued inserts made. */
 	if (type == STATUSTYPE_INFO)
 		deltalog_index_catch_up(dc);
+	spin_lock_irqsave(&dc->index_lock, flags);
+	extents = deltalog_index_nr_extents(&dc->index);
+	index_bytes = deltalog_index_bytes(&dc->index);
+	spin_unlock_irqrestore(&dc->index_lock, flags);
 	spin_lock_irqsave(&dc->lock, flags);
 	log = dc->log;
 	used_data = DIV_ROUND_UP_ULL(dc->alloc_head - log.data_tail,
@@ -707,8 +712,6 @@ static void deltalog_status(struct dm_target *ti, status_type_t type,
 		used_meta = dc->jnl.open_index + !!dc->jnl.open_slots - dc->sb.meta_tail;
 	else
 		used_meta = log.head - dc->sb.meta_tail;
-	extents = deltalog_index_nr_extents(&dc->index);
-	index_bytes = deltalog_index_bytes(&dc->index);
 	state = deltalog_state_name(dc);
 	merge_activity = deltalog_merge_activity(dc, &merge_target);
 	copied = DIV_ROUND_UP_ULL(dc->merge.copied, DELTALOG_DATA_BLOCK_SECTORS);

@@ -12,8 +12,9 @@
  * split there. When the data write completes, its record gets the next seq
  * and goes into the journal and the queue of index inserts in one step under
  * dc->lock, so the index sees records in seq order and a newer seq always
- * wins; the worker makes the inserts (deltalog-pending.h), and lookups see
- * them queued. Then the bio completes: like a disk with a volatile cache,
+ * wins; the worker makes the inserts under dc->index_lock
+ * (deltalog-pending.h), so writers never wait for one, and lookups see them
+ * queued. Then the bio completes: like a disk with a volatile cache,
  * the write is not durable until a flush. A FUA write completes only after
  * a commit with a flush.
  *
@@ -56,23 +57,23 @@ static void deltalog_arm_commit(struct deltalog_c *dc)
 }
 
 /*
- * Make dc->spare a whole claim for one index insert. Under dc->lock, which
- * it drops to top the claim up (rarely: after an insert took a node), so
- * the caller checks the state after it. False if gfp found no memory.
+ * Make dc->spare a whole claim for one index insert. Under dc->index_lock,
+ * which it drops to top the claim up (rarely: after an insert took a node),
+ * so the caller checks the state after it. False if gfp found no memory.
  */
 static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long *flags)
-	__must_hold(&dc->lock)
+	__must_hold(&dc->index_lock)
 {
 	struct deltalog_index_spare more = {};
 
 	while (dc->spare.nr < DELTALOG_INDEX_SPARE_NODES) {
-		spin_unlock_irqrestore(&dc->lock, *flags);
+		spin_unlock_irqrestore(&dc->index_lock, *flags);
 		if (deltalog_index_reserve(&more, gfp)) {
 			deltalog_index_unreserve(&more);
-			spin_lock_irqsave(&dc->lock, *flags);
+			spin_lock_irqsave(&dc->index_lock, *flags);
 			return false;
 		}
-		spin_lock_irqsave(&dc->lock, *flags);
+		spin_lock_irqsave(&dc->index_lock, *flags);
 		dc->spare.nr += more.nr;
 		more.nr = 0;
 	}
@@ -80,43 +81,36 @@ static bool deltalog_spare_ready(struct deltalog_c *dc, gfp_t gfp, unsigned long
 }
 
 /*
- * Make the oldest queued insert, if any is left once index memory is ready.
- * Under dc->lock, which it may drop and take again (another caller may
- * empty the queue meanwhile); false if there was no index memory.
- */
-static bool deltalog_apply_oldest(struct deltalog_c *dc, unsigned long *flags)
-	__must_hold(&dc->lock)
-{
-	if (!deltalog_spare_ready(dc, GFP_NOIO, flags))
-		return false;
-	if (dc->pending.nr)
-		deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
-	return true;
-}
-
-/*
- * Make the queued index inserts, oldest first, one per lock round: an
- * insert holds the lock about as long as a whole small write takes
- * elsewhere, and .map and completions on other CPUs should not wait for
- * more than one. Process context; any number of callers. -ENOMEM if there
- * was no index memory (the rest stay queued, and lookups still see them).
+ * Make the queued index inserts, oldest first, one per round of
+ * dc->index_lock, so that reads wait for one at most. Writers do not wait:
+ * dc->lock is taken only to drop an insert made from the queue. Process
+ * context; any number of callers. -ENOMEM if there was no index memory
+ * (the rest stay queued, and lookups still see them).
  */
 int deltalog_index_catch_up(struct deltalog_c *dc)
 {
 	unsigned long flags;
 	int r = 0;
 
-	spin_lock_irqsave(&dc->lock, flags);
-	while (dc->pending.nr) {
-		if (!deltalog_apply_oldest(dc, &flags)) {
+	spin_lock_irqsave(&dc->index_lock, flags);
+	/* Pairs with the release in deltalog_pending_add(). */
+	while (smp_load_acquire(&dc->pending.nr)) {
+		if (!deltalog_spare_ready(dc, GFP_NOIO, &flags)) {
 			r = -ENOMEM;
 			break;
 		}
-		spin_unlock_irqrestore(&dc->lock, flags);
+		/* Another caller may have emptied the queue while it was dropped. */
+		if (dc->pending.nr) {
+			deltalog_pending_apply_oldest(&dc->pending, &dc->index, &dc->spare);
+			spin_lock(&dc->lock);
+			deltalog_pending_drop_oldest(&dc->pending);
+			spin_unlock(&dc->lock);
+		}
+		spin_unlock_irqrestore(&dc->index_lock, flags);
 		cond_resched();
-		spin_lock_irqsave(&dc->lock, flags);
+		spin_lock_irqsave(&dc->index_lock, flags);
 	}
-	spin_unlock_irqrestore(&dc->lock, flags);
+	spin_unlock_irqrestore(&dc->index_lock, flags);
 	return r;
 }
 
@@ -134,19 +128,42 @@ static void deltalog_queue_insert(struct deltalog_c *dc, sector_t start, u32 nr_
 }
 
 /*
- * The worker's way past a full queue: make the oldest queued insert itself,
- * in the same lock hold as the record that takes its place, since
- * completions on other CPUs keep queueing. Under dc->lock, which it may
- * drop and take again; false if there was no index memory.
+ * Take dc->lock to add a record and queue its insert. The worker
+ * (in_worker) takes dc->index_lock first, and makes the oldest queued
+ * insert itself if the queue is full, in the same hold as the record that
+ * takes its place, since completions on other CPUs keep queueing (with no
+ * index memory, the queue stays full and the caller tries again later).
  */
-static bool deltalog_queue_room(struct deltalog_c *dc, unsigned long *flags)
-	__must_hold(&dc->lock)
+static void deltalog_lock_for_record(struct deltalog_c *dc, bool in_worker,
+				     unsigned long *flags)
+	__acquires(&dc->index_lock) __acquires(&dc->lock)
 {
-	while (deltalog_pending_full(&dc->pending)) {
-		if (!deltalog_apply_oldest(dc, flags))
-			return false;
+	bool ready;
+
+	if (!in_worker) {
+		spin_lock_irqsave(&dc->lock, *flags);
+		__acquire(&dc->index_lock);	/* sparse: the same count on both paths */
+		return;
 	}
-	return true;
+	spin_lock_irqsave(&dc->index_lock, *flags);
+	ready = deltalog_spare_ready(dc, GFP_NOIO, flags);
+	spin_lock(&dc->lock);
+	/* One makes room: nothing is queued while both locks are held. */
+	if (ready && deltalog_pending_full(&dc->pending))
+		deltalog_pending_apply_one(&dc->pending, &dc->index, &dc->spare);
+}
+
+static void deltalog_unlock_for_record(struct deltalog_c *dc, bool in_worker,
+				       unsigned long flags)
+	__releases(&dc->lock) __releases(&dc->index_lock)
+{
+	if (!in_worker) {
+		__release(&dc->index_lock);
+		spin_unlock_irqrestore(&dc->lock, flags);
+		return;
+	}
+	spin_unlock(&dc->lock);
+	spin_unlock_irqrestore(&dc->index_lock, flags);
 }
 
 /* A delta write failed: from now on writes fail. Any context. */
@@ -264,10 +281,10 @@ void deltalog_drain_delta_reads(struct deltalog_c *dc)
 	unsigned long flags;
 	unsigned int gen;
 
-	spin_lock_irqsave(&dc->lock, flags);
+	spin_lock_irqsave(&dc->index_lock, flags);
 	gen = dc->read_gen;
 	dc->read_gen = !gen;
-	spin_unlock_irqrestore(&dc->lock, flags);
+	spin_unlock_irqrestore(&dc->index_lock, flags);
 	wait_event(dc->reads_wait, !atomic_read(&dc->delta_reads[gen]));
 }
 
@@ -284,16 +301,16 @@ static int deltalog_remap_origin(struct deltalog_c *dc, struct bio *bio, sector_
 
 /*
  * Nothing is logged (a new delta, or everything merged): every sector reads
- * from the origin. Tested without dc->lock, which would cost a read more
+ * from the origin. Tested without dc->index_lock, which would cost a read more
  * than the rest of .map: an insert queued under the lock before a write or
  * discard completed is seen by any read issued after that completion; a
  * read racing with a write may return either data, as on a disk. A queued
  * insert reaches the index before it leaves the queue
- * (deltalog_pending_apply_one()), so the queue is read first.
+ * (deltalog_pending_drop_oldest()), so the queue is read first.
  */
 static bool deltalog_nothing_logged(struct deltalog_c *dc)
 {
-	/* Pairs with the release in deltalog_pending_apply_one(). */
+	/* Pairs with the release in deltalog_pending_drop_oldest(). */
 	if (smp_load_acquire(&dc->pending.nr))
 		return false;
 	return !READ_ONCE(dc->index.root);
@@ -324,13 +341,13 @@ static int deltalog_map_read(struct deltalog_c *dc, struct bio *bio)
 	 * that a merge that removes its extent next waits for it before the
 	 * space can be written again (deltalog_drain_delta_reads()).
 	 */
-	spin_lock_irqsave(&dc->lock, flags);
+	spin_lock_irqsave(&dc->index_lock, flags);
 	WRITE_ONCE(dc->last_io, jiffies);
 	found = deltalog_pending_find(&dc->pending, &dc->index, sector, &ext);
 	gen = dc->read_gen;
 	if (found && ext.start <= sector && ext.kind == DLOG_REC_WRITE)
 		atomic_inc(&dc->delta_reads[gen]);
-	spin_unlock_irqrestore(&dc->lock, flags);
+	spin_unlock_irqrestore(&dc->index_lock, flags);
 
 	if (!found || ext.start >= sector + nr)
 		return deltalog_remap_origin(dc, bio, sector);
@@ -490,10 +507,8 @@ static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, bool in
 	unsigned long flags;
 	int r = 0;
 
-	spin_lock_irqsave(&dc->lock, flags);
-	if (in_worker && !deltalog_queue_room(dc, &flags)) {
-		r = -EAGAIN;
-	} else if (dc->mode != DELTALOG_MODE_WRITE) {
+	deltalog_lock_for_record(dc, in_worker, &flags);
+	if (dc->mode != DELTALOG_MODE_WRITE) {
 		deltalog_journal_unreserve(dc, 1);
 		list_del(&io->inflight);
 		r = -EIO;
@@ -508,7 +523,7 @@ static int deltalog_record_write(struct deltalog_c *dc, struct bio *bio, bool in
 				      io->data_pos);
 		deltalog_arm_commit(dc);
 	}
-	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_unlock_for_record(dc, in_worker, flags);
 	return r;
 }
 
@@ -592,28 +607,24 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, bool in_worker)
 	enum deltalog_mode mode;
 	unsigned long flags;
 
-	spin_lock_irqsave(&dc->lock, flags);
-	if (in_worker && !deltalog_queue_room(dc, &flags)) {
-		spin_unlock_irqrestore(&dc->lock, flags);
-		return DELTALOG_AGAIN;
-	}
+	deltalog_lock_for_record(dc, in_worker, &flags);
 	mode = dc->mode;
 	if (mode != DELTALOG_MODE_WRITE) {
-		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_unlock_for_record(dc, in_worker, flags);
 		return deltalog_refuse(dc, mode);
 	}
 	if (!deltalog_journal_reserve(dc, 1)) {
 		if (deltalog_wait_for_room(dc, bio)) {
-			spin_unlock_irqrestore(&dc->lock, flags);
+			deltalog_unlock_for_record(dc, in_worker, flags);
 			return DM_MAPIO_SUBMITTED;
 		}
 		deltalog_note_full(dc);
-		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_unlock_for_record(dc, in_worker, flags);
 		return deltalog_refuse_full(dc);
 	}
 	if (!deltalog_journal_has_room(dc, 1) || deltalog_pending_full(&dc->pending)) {
 		deltalog_journal_unreserve(dc, 1);
-		spin_unlock_irqrestore(&dc->lock, flags);
+		deltalog_unlock_for_record(dc, in_worker, flags);
 		return DELTALOG_AGAIN;
 	}
 	WRITE_ONCE(dc->last_io, jiffies);
@@ -621,7 +632,7 @@ static int deltalog_zero(struct deltalog_c *dc, struct bio *bio, bool in_worker)
 	deltalog_journal_append_io(dc, DLOG_REC_ZERO, rflags, sector, bio_sectors(bio), 0, 0);
 	deltalog_queue_insert(dc, sector, bio_sectors(bio), DLOG_REC_ZERO, 0);
 	deltalog_arm_commit(dc);
-	spin_unlock_irqrestore(&dc->lock, flags);
+	deltalog_unlock_for_record(dc, in_worker, flags);
 
 	bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;

@@ -237,15 +237,22 @@ struct deltalog_c {
 	bool view_ready;		/* a view merges update; under the registry lock */
 
 	/*
-	 * lock protects the index, the log, the journal and the mode. .map and
-	 * bio completion take it with interrupts off and never sleep under it.
+	 * index_lock protects the index, its spare memory, the oldest end of
+	 * the queue of inserts and the read generations: reads and the
+	 * worker's inserts take it. lock protects the log, the journal, the
+	 * mode and the newest end of the queue: writes and their completions
+	 * take it, and never wait for an insert. Both are taken with
+	 * interrupts off, index_lock first when both are held, and nothing
+	 * sleeps under them.
 	 */
-	spinlock_t lock;
+	spinlock_t index_lock;
 	struct deltalog_index index;
 	/* Recorded writes and discards whose index inserts the worker makes. */
 	struct deltalog_pending pending;
 	/* Index memory for the next insert: topped up only after one took a node. */
 	struct deltalog_index_spare spare;
+	/* Its own cache line: the worker's inserts and the writers do not share one. */
+	spinlock_t lock ____cacheline_aligned_in_smp;
 	struct deltalog_log log;
 	enum deltalog_mode mode;
 	struct deltalog_journal jnl;

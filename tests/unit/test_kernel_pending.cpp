@@ -1,8 +1,9 @@
 // The kernel's queue of index inserts, dm-target/deltalog-pending.c, built as
 // userspace C over tests/unit/kshim with the kernel's index: lookups with
 // inserts queued against a per-sector model, walking the device the way the
-// target's read path does, before and after the queue is applied; the
-// queue's bound and order.
+// target's read path does, before and after the queue is applied, and
+// between an insert made and dropped from the queue; the queue's bound and
+// order.
 extern "C" {
 #include "deltalog-pending.h"
 #include "kshim.h"
@@ -67,6 +68,21 @@ protected:
 		ASSERT_EQ(deltalog_index_reserve(&sp_, GFP_NOIO), 0);
 		deltalog_pending_apply_one(&pq_, &ix_, &sp_);
 		ASSERT_EQ(deltalog_index_check(&ix_), 0) << "invariant broken at line";
+	}
+
+	// The worker's two steps (deltalog_index_catch_up()), with the device
+	// read between them, as a read holding only the index lock may.
+	void apply_then_drop(std::uint64_t dev)
+	{
+		const unsigned int nr = pq_.nr;
+
+		ASSERT_EQ(deltalog_index_reserve(&sp_, GFP_NOIO), 0);
+		deltalog_pending_apply_oldest(&pq_, &ix_, &sp_);
+		ASSERT_EQ(deltalog_index_check(&ix_), 0) << "invariant broken at line";
+		ASSERT_EQ(pq_.nr, nr) << "made, but still queued";
+		walk(dev);
+		deltalog_pending_drop_oldest(&pq_);
+		ASSERT_EQ(pq_.nr, nr - 1);
 	}
 
 	std::optional<Version> model(std::uint64_t s) const
@@ -208,6 +224,19 @@ TEST_F(KernelPending, TheQueueIsBoundedAndKeepsItsOrder)
 	EXPECT_EQ(deltalog_index_nr_extents(&ix_), 3u);
 }
 
+TEST_F(KernelPending, AnInsertMadeButStillQueuedReadsTheSame)
+{
+	ASSERT_TRUE(add(0, 64, W, 0));
+	ASSERT_TRUE(add(16, 8, Z, 0));
+	ASSERT_TRUE(add(40, 30, W, 500));
+	ASSERT_TRUE(add(8, 16, W, 600));	// over the discard's start
+	while (pq_.nr) {
+		apply_then_drop(100);
+		walk(100);
+	}
+	EXPECT_EQ(deltalog_index_nr_extents(&ix_), 4u);
+}
+
 // Random writes and discards, queued and applied in random runs, against the
 // model; lookups both ways, then everything applied.
 TEST_F(KernelPending, RandomQueueAndApplyMatchTheModel)
@@ -230,8 +259,12 @@ TEST_F(KernelPending, RandomQueueAndApplyMatchTheModel)
 				pos += n;
 		}
 		walk(kDev);
-		for (std::uint64_t k = rng() % (pq_.nr + 1); k; k--)
-			apply_one();
+		for (std::uint64_t k = rng() % (pq_.nr + 1); k; k--) {
+			if (rng() % 4)
+				apply_one();
+			else
+				apply_then_drop(kDev);
+		}
 		walk(kDev);
 	}
 	while (pq_.nr)
