@@ -99,8 +99,11 @@ int deltalog_index_catch_up(struct deltalog_c *dc)
 			r = -ENOMEM;
 			break;
 		}
-		/* Another caller may have emptied the queue while it was dropped. */
-		if (dc->pending.nr) {
+		/*
+		 * Another caller may have emptied the queue while it was
+		 * dropped, and a writer queued anew: acquire again.
+		 */
+		if (smp_load_acquire(&dc->pending.nr)) {
 			deltalog_pending_apply_oldest(&dc->pending, &dc->index, &dc->spare);
 			spin_lock(&dc->lock);
 			deltalog_pending_drop_oldest(&dc->pending);
