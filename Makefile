@@ -53,9 +53,8 @@ check-fuzz: userspace
 
 # Then the scenarios that stress the write path's rare ways again, with the
 # module's internal limits shrunk (docs/VM-TESTS.md, "Module variants").
-# About 5.5 minutes a kernel.
-TIGHT_SCENARIOS = t-write-readback.sh t-write-recovery.sh t-write-views-marks.sh \
-	t-merge-oldest.sh t-powercut.host
+# About 4 minutes a kernel.
+TIGHT_SCENARIOS = t-write-readback.sh t-merge-oldest.sh t-powercut.host
 
 check-vm: all
 	@tests/vm/run-all --parallel $(foreach k,$(KERNELS),--kernel $(k))
